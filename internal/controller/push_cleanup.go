@@ -1,0 +1,115 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+)
+
+// finalize runs when the Deployment is being deleted: it removes from Vault
+// exactly the recorded locations (unless preserve-on-delete), then releases
+// the finalizer. A failed delete keeps the finalizer and is retried.
+func (r *DeploymentReconciler) finalize(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, cfgErr error, state pushsync.State) error {
+	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) {
+		return nil
+	}
+	// An unreadable preserve-on-delete value is read as "preserve": when in
+	// doubt, keep data.
+	preserve := cfg.PreserveOnDelete || pushsync.ErrorType(cfgErr) == pushsync.ErrTypeInvalidBool
+	if preserve {
+		if len(state.Locations) > 0 {
+			r.normal(dep, ReasonPreserved, "Delete", fmt.Sprintf("kept vault data (preserve-on-delete): %s", joinLocations(state.Locations)))
+		}
+	} else if _, err := r.deleteLocations(ctx, dep, state.Locations); err != nil {
+		return err
+	}
+	if err := r.record(ctx, dep, pushsync.State{}, false); err != nil {
+		return err
+	}
+	r.forget(types.NamespacedName{Namespace: dep.Namespace, Name: dep.Name})
+	return nil
+}
+
+// disable handles a Deployment whose path annotation was removed: it is no
+// longer synced, and what was written for it is removed like on deletion.
+func (r *DeploymentReconciler) disable(ctx context.Context, dep *appsv1.Deployment, state pushsync.State) error {
+	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) && len(state.Locations) == 0 {
+		return nil
+	}
+	preserve := strings.EqualFold(dep.Annotations[pushsync.AnnotationPreserveOnDelete], "true")
+	if !preserve {
+		if _, err := r.deleteLocations(ctx, dep, state.Locations); err != nil {
+			return err
+		}
+	}
+	if err := r.record(ctx, dep, pushsync.State{}, false); err != nil {
+		return err
+	}
+	r.forget(types.NamespacedName{Namespace: dep.Namespace, Name: dep.Name})
+	return nil
+}
+
+// deleteLocations removes locations the operator recorded as written. It
+// returns the paths removed. The first failure stops it and is returned
+// (the record still lists everything, so a retry finishes the job).
+func (r *DeploymentReconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, locs []vault.Location) ([]string, error) {
+	var removed []string
+	for _, l := range locs {
+		if err := r.Vault.DeleteKV(ctx, l); err != nil {
+			metrics.VaultWriteErrors.WithLabelValues(string(vault.CategoryOf(err))).Inc()
+			err = fmt.Errorf("failed to delete secret from vault: %w", err)
+			r.warn(ctx, dep, ReasonVaultDeleteFailed, err)
+			return removed, err
+		}
+		removed = append(removed, l.String())
+	}
+	if len(removed) > 0 {
+		r.normal(dep, ReasonCleanedUp, "Delete", "removed from vault: "+strings.Join(removed, ", "))
+		log.FromContext(ctx).Info("removed from vault", "paths", removed)
+	}
+	return removed, nil
+}
+
+// record stores state in the Deployment's annotation and sets or removes
+// the finalizer, in one patch. Nothing is sent when nothing changes.
+func (r *DeploymentReconciler) record(ctx context.Context, dep *appsv1.Deployment, state pushsync.State, keepFinalizer bool) error {
+	orig := dep.DeepCopy()
+	if len(state.Locations) > 0 {
+		if dep.Annotations == nil {
+			dep.Annotations = map[string]string{}
+		}
+		dep.Annotations[pushsync.AnnotationState] = state.Encode()
+	} else {
+		delete(dep.Annotations, pushsync.AnnotationState)
+	}
+	if keepFinalizer {
+		controllerutil.AddFinalizer(dep, pushsync.Finalizer)
+	} else {
+		controllerutil.RemoveFinalizer(dep, pushsync.Finalizer)
+	}
+	if orig.Annotations[pushsync.AnnotationState] == dep.Annotations[pushsync.AnnotationState] &&
+		controllerutil.ContainsFinalizer(orig, pushsync.Finalizer) == keepFinalizer {
+		return nil
+	}
+	// The resourceVersion in the patch turns a concurrent change into a
+	// conflict (and a retry) instead of overwriting finalizers others set.
+	return client.IgnoreNotFound(r.Client.Patch(ctx, dep, client.MergeFromWithOptions(orig, client.MergeFromWithOptimisticLock{})))
+}
+
+func joinLocations(locs []vault.Location) string {
+	s := make([]string, len(locs))
+	for i, l := range locs {
+		s[i] = l.String()
+	}
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,23 @@
+package controller
+
+// Event reasons of push sync, shown by `kubectl describe deployment`.
+const (
+	// ReasonSynced: data was written to Vault.
+	ReasonSynced = "Synced"
+	// ReasonCleanedUp: data the operator wrote was removed from Vault.
+	ReasonCleanedUp = "CleanedUp"
+	// ReasonPreserved: the Deployment went, its Vault data was kept (preserve-on-delete).
+	ReasonPreserved = "Preserved"
+	// ReasonInvalidConfig: a vault-sync.io annotation is invalid.
+	ReasonInvalidConfig = "InvalidConfig"
+	// ReasonSecretNotFound: a referenced Secret does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretKeyMissing: a selected key is not in its Secret.
+	ReasonSecretKeyMissing = "SecretKeyMissing"
+	// ReasonVaultAuthFailed: the operator could not log in to Vault.
+	ReasonVaultAuthFailed = "VaultAuthFailed"
+	// ReasonVaultWriteFailed: a Vault write (or the mount look-up before it) failed.
+	ReasonVaultWriteFailed = "VaultWriteFailed"
+	// ReasonVaultDeleteFailed: removing data from Vault failed; the finalizer stays and it is retried.
+	ReasonVaultDeleteFailed = "VaultDeleteFailed"
+)

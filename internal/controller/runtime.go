@@ -1,0 +1,50 @@
+package controller
+
+import (
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"golang.org/x/time/rate"
+	"k8s.io/client-go/util/workqueue"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+)
+
+// newRateLimiter backs failing items off from 1s to 5m (controller-runtime's
+// default starts at 5ms, which turns an unreachable Vault into a hot loop)
+// and bounds overall retries.
+func newRateLimiter() workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedMaxOfRateLimiter(
+		workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](time.Second, 5*time.Minute),
+		&workqueue.TypedBucketRateLimiter[reconcile.Request]{Limiter: rate.NewLimiter(rate.Limit(50), 500)},
+	)
+}
+
+// jitter spreads periodic work by up to +10% so that objects created
+// together do not all hit Vault in the same second. 0 stays 0.
+func jitter(d time.Duration) time.Duration {
+	if d <= 0 {
+		return 0
+	}
+	return d + time.Duration(rand.Int64N(int64(d/10)+1))
+}
+
+func builderWithPredicates(p ...predicate.Predicate) builder.ForOption {
+	return builder.WithPredicates(p...)
+}
+
+// finalizersOrDeletionChanged passes updates that add or remove finalizers
+// or start deletion: metadata changes that bump neither generation nor
+// annotations.
+type finalizersOrDeletionChanged struct{ predicate.Funcs }
+
+func (finalizersOrDeletionChanged) Update(e event.UpdateEvent) bool {
+	if e.ObjectOld == nil || e.ObjectNew == nil {
+		return true
+	}
+	return !slices.Equal(e.ObjectOld.GetFinalizers(), e.ObjectNew.GetFinalizers()) ||
+		!e.ObjectOld.GetDeletionTimestamp().Equal(e.ObjectNew.GetDeletionTimestamp())
+}

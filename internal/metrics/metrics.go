@@ -1,0 +1,82 @@
+// Package metrics defines the operator's Prometheus metrics, registered on
+// controller-runtime's registry so they are served with the built-in ones
+// on the metrics endpoint. Label values never carry secret data.
+package metrics
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+)
+
+const ns = "vault_sync_operator"
+
+// Push sync (Deployment annotations).
+var (
+	SyncAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "sync_attempts_total",
+		Help: "Push syncs of annotated Deployments, by result (success, unchanged, error).",
+	}, []string{"namespace", "deployment", "result"})
+	SyncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: ns, Name: "sync_duration_seconds",
+		Help:    "Duration of push syncs that reached Vault.",
+		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	SecretsDiscovered = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: ns, Name: "secrets_discovered",
+		Help: "Kubernetes Secrets referenced by each annotated Deployment.",
+	}, []string{"namespace", "deployment"})
+	SecretNotFound = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "secret_not_found_errors_total",
+		Help: "Syncs that failed because a referenced Secret does not exist.",
+	}, []string{"namespace"})
+	SecretKeyMissing = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "secret_key_missing_errors_total",
+		Help: "Syncs that failed because a selected key is missing from its Secret.",
+	}, []string{"namespace"})
+	ConfigParseErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "config_parse_errors_total",
+		Help: "Invalid vault-sync.io annotations, by error type.",
+	}, []string{"error_type"})
+	VaultWriteErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vault_write_errors_total",
+		Help: "Failed Vault writes and deletes of push sync, by error category.",
+	}, []string{"error_type"})
+)
+
+// Vault client.
+var (
+	AuthAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "auth_attempts_total",
+		Help: "Vault logins, by result (success or the error category).",
+	}, []string{"result"})
+	VaultRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vault_requests_total",
+		Help: "HTTP requests sent to Vault, by kind (login, renew, mount_lookup, read, write, delete, health) and status code.",
+	}, []string{"kind", "code"})
+)
+
+func init() {
+	ctrlmetrics.Registry.MustRegister(SyncAttempts, SyncDuration, SecretsDiscovered, SecretNotFound,
+		SecretKeyMissing, ConfigParseErrors, VaultWriteErrors, AuthAttempts, VaultRequests)
+}
+
+// VaultObserver feeds the Vault client's logins and requests into metrics.
+type VaultObserver struct{}
+
+var _ vault.Observer = VaultObserver{}
+
+func (VaultObserver) Login(result string) { AuthAttempts.WithLabelValues(result).Inc() }
+
+func (VaultObserver) Request(kind vault.RequestKind, code int) {
+	VaultRequests.WithLabelValues(string(kind), strconv.Itoa(code)).Inc()
+}
+
+// ForgetDeployment drops the per-Deployment series of a deleted Deployment.
+func ForgetDeployment(namespace, name string) {
+	SecretsDiscovered.DeleteLabelValues(namespace, name)
+	SyncAttempts.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "deployment": name})
+}

@@ -1,0 +1,157 @@
+package operator
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/metadata"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/vault-sync-io/vault-sync-operator/internal/controller"
+	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+)
+
+// Scheme holds every type the operator reads or writes.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	return s
+}
+
+// Operator is a configured manager plus the Vault pool it owns.
+type Operator struct {
+	manager.Manager
+	Vault *vault.Pool
+}
+
+// New builds the manager with the controllers, caches and probes.
+func New(cfg *rest.Config, o Options) (*Operator, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
+	cfg.UserAgent = "vault-sync-operator"
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        Scheme(),
+		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:        o.ProbeAddr,
+		LeaderElection:                o.LeaderElect,
+		LeaderElectionID:              "vault-sync-operator.vault-sync.io",
+		LeaderElectionNamespace:       o.LeaderElectionNS,
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cacheOptions(o),
+		Client: client.Options{Cache: &client.CacheOptions{
+			// Secrets are read on demand, never cached in full: see cacheOptions.
+			DisableFor: []client.Object{&corev1.Secret{}},
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+
+	jwt, err := operatorJWT(cfg, o)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := vault.NewPool(o.Vault, jwt, vault.WithObserver(metrics.VaultObserver{}),
+		vault.WithLogger(ctrl.Log.WithName("vault")))
+	if err != nil {
+		return nil, err
+	}
+
+	md, err := metadata.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	watchNS := ""
+	if len(o.WatchNamespaces) == 1 {
+		watchNS = o.WatchNamespaces[0]
+	}
+	push := &controller.DeploymentReconciler{
+		Client:                  mgr.GetClient(),
+		Secrets:                 mgr.GetAPIReader(),
+		Vault:                   pool.Operator(),
+		Tracker:                 secretwatch.New(md, watchNS),
+		Recorder:                mgr.GetEventRecorder("vault-sync-operator"),
+		ClusterName:             o.ClusterName,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+	}
+	if err := push.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up push sync controller: %w", err)
+	}
+
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddHealthzCheck("vault", vaultHealth(pool)); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("vault-auth", vaultAuth(pool.Operator())); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
+		<-ctx.Done()
+		pool.Close()
+		return nil
+	})); err != nil {
+		return nil, err
+	}
+	return &Operator{Manager: mgr, Vault: pool}, nil
+}
+
+// cacheOptions keeps memory proportional to what the operator manages:
+// managedFields are dropped from everything cached, Secrets are cached only
+// when the operator itself manages them (VaultApp output, by label), and
+// other Secrets are read on demand.
+func cacheOptions(o Options) cache.Options {
+	managed := labels.SelectorFromSet(labels.Set{"app.techweaver.io/managed-by": "vault-sync-operator"})
+	opts := cache.Options{
+		DefaultTransform: cache.TransformStripManagedFields(),
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}:     {Label: managed},
+			&appsv1.Deployment{}: {Transform: slimDeployment},
+		},
+	}
+	if len(o.WatchNamespaces) > 0 {
+		opts.DefaultNamespaces = map[string]cache.Config{}
+		for _, n := range o.WatchNamespaces {
+			opts.DefaultNamespaces[n] = cache.Config{}
+		}
+	}
+	return opts
+}
+
+// operatorJWT chooses how the operator obtains the token it logs in with.
+func operatorJWT(cfg *rest.Config, o Options) (vault.JWTSource, error) {
+	if o.VaultServiceAccount == "" {
+		return vault.FileJWT(o.VaultJWTFile), nil
+	}
+	ns, name, _ := strings.Cut(o.VaultServiceAccount, "/")
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var aud []string
+	if o.Vault.JWTAudience != "" {
+		aud = []string{o.Vault.JWTAudience}
+	}
+	return vault.TokenRequestJWT{Client: cs, Namespace: ns, Name: name, Audiences: aud}, nil
+}

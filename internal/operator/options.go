@@ -1,0 +1,92 @@
+// Package operator assembles the manager: Vault client, controllers, health
+// checks and caches. main.go, the local sandbox, the tests and the
+// benchmark all run the operator through it, so they run the same wiring.
+package operator
+
+import (
+	"flag"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+)
+
+// Options are the operator's settings; every field is a documented flag.
+type Options struct {
+	Vault vault.Config
+	// VaultJWTFile is the service-account token presented to Vault. Defaults
+	// to the in-cluster token.
+	VaultJWTFile string
+	// VaultServiceAccount ("namespace/name"), when set, makes the operator
+	// obtain its token through the TokenRequest API instead (out of cluster).
+	VaultServiceAccount string
+
+	MetricsAddr             string
+	ProbeAddr               string
+	LeaderElect             bool
+	LeaderElectionNS        string
+	ClusterName             string
+	WatchNamespaces         []string
+	MaxConcurrentReconciles int
+	KubeAPIQPS              float32
+	KubeAPIBurst            int
+	VaultAppRefresh         time.Duration
+}
+
+// DefaultOptions returns the documented defaults.
+func DefaultOptions() Options {
+	return Options{
+		Vault:                   vault.DefaultConfig(),
+		VaultJWTFile:            vault.InClusterTokenPath,
+		MetricsAddr:             ":8080",
+		ProbeAddr:               ":8081",
+		MaxConcurrentReconciles: 16,
+		KubeAPIQPS:              200,
+		KubeAPIBurst:            400,
+		VaultAppRefresh:         5 * time.Minute,
+	}
+}
+
+// BindFlags registers every option on fs.
+func (o *Options) BindFlags(fs *flag.FlagSet) {
+	o.Vault.BindFlags(fs)
+	fs.StringVar(&o.VaultJWTFile, "vault-jwt-file", o.VaultJWTFile, "Service-account token file presented to Vault's Kubernetes auth.")
+	fs.StringVar(&o.VaultServiceAccount, "vault-service-account", o.VaultServiceAccount, "namespace/name of a ServiceAccount whose token (TokenRequest API) is presented to Vault instead of --vault-jwt-file; for running out of cluster.")
+	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus metrics endpoint; \"0\" disables it.")
+	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of /healthz and /readyz.")
+	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader so that only one replica writes; required with more than one replica.")
+	fs.StringVar(&o.LeaderElectionNS, "leader-election-namespace", o.LeaderElectionNS, "Namespace of the leader-election Lease (default: the operator's own namespace).")
+	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "Cluster name for multi-cluster installs: push paths become <mount>/clusters/<name>/<path>.")
+	fs.Func("watch-namespaces", "Comma-separated namespaces to watch (default: all).", func(s string) error {
+		for _, n := range strings.Split(s, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				o.WatchNamespaces = append(o.WatchNamespaces, n)
+			}
+		}
+		return nil
+	})
+	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Parallel reconciles per controller.")
+	fs.Func("kube-api-qps", fmt.Sprintf("Client-side QPS limit towards the API server (default %v).", o.KubeAPIQPS), func(s string) error {
+		var f float32
+		_, err := fmt.Sscan(s, &f)
+		o.KubeAPIQPS = f
+		return err
+	})
+	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Client-side burst towards the API server.")
+	fs.DurationVar(&o.VaultAppRefresh, "vaultapp-refresh-interval", o.VaultAppRefresh, "Default interval at which VaultApps re-read Vault.")
+}
+
+// Validate checks the options for mistakes a user can make.
+func (o Options) Validate() error {
+	if o.MaxConcurrentReconciles < 1 {
+		return fmt.Errorf("--max-concurrent-reconciles must be at least 1")
+	}
+	if o.VaultServiceAccount != "" && !strings.Contains(o.VaultServiceAccount, "/") {
+		return fmt.Errorf("--vault-service-account must be namespace/name, got %q", o.VaultServiceAccount)
+	}
+	if o.VaultAppRefresh < 10*time.Second {
+		return fmt.Errorf("--vaultapp-refresh-interval must be at least 10s")
+	}
+	return nil
+}

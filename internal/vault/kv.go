@@ -1,0 +1,112 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// ResolveKV validates a user path and resolves it to a KV location, detecting
+// the KV version from the mount instead of guessing from the path.
+func (s *Session) ResolveKV(ctx context.Context, p string) (Location, error) {
+	if err := ValidatePath(p); err != nil {
+		return Location{}, &Error{Category: CategoryInvalidPath, Op: "resolve", Err: err}
+	}
+	m, err := s.mountOf(ctx, p)
+	if err != nil {
+		return Location{}, err
+	}
+	if m.version == 0 {
+		return Location{}, &Error{Category: CategoryInvalidPath, Op: "resolve", Path: p,
+			Err: fmt.Errorf("mount %q is a %q secrets engine, not KV", m.path, m.kind)}
+	}
+	return locate(p, m)
+}
+
+// KVSecret is a KV secret's data plus what the operator needs of its metadata.
+type KVSecret struct {
+	Data map[string]any
+	// Version is the KV v2 version read (0 on KV v1).
+	Version int
+	// CustomMetadata is KV v2 custom metadata (nil on KV v1).
+	CustomMetadata map[string]any
+}
+
+// ReadKV reads a KV secret. A missing secret, or a KV v2 secret whose latest
+// version is deleted or destroyed, is a CategoryNotFound error.
+func (s *Session) ReadKV(ctx context.Context, loc Location) (*KVSecret, error) {
+	var out *KVSecret
+	err := s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
+		var (
+			sec *vaultapi.KVSecret
+			err error
+		)
+		if loc.Version == 2 {
+			sec, err = c.KVv2(loc.Mount).Get(ctx, loc.Path)
+		} else {
+			sec, err = c.KVv1(loc.Mount).Get(ctx, loc.Path)
+		}
+		if errors.Is(err, vaultapi.ErrSecretNotFound) {
+			return &Error{Category: CategoryNotFound, Op: "read", Path: loc.String()}
+		}
+		if err != nil {
+			return err
+		}
+		if sec.Data == nil {
+			return &Error{Category: CategoryNotFound, Op: "read", Path: loc.String(),
+				Err: errors.New("the latest version is deleted or destroyed")}
+		}
+		out = &KVSecret{Data: sec.Data, CustomMetadata: sec.CustomMetadata}
+		if sec.VersionMetadata != nil {
+			out.Version = sec.VersionMetadata.Version
+		}
+		return nil
+	})
+	return out, err
+}
+
+// WriteKV writes data as the secret's new content (a new version on KV v2).
+func (s *Session) WriteKV(ctx context.Context, loc Location, data map[string]any) error {
+	return s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+		if loc.Version == 2 {
+			_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data)
+			return err
+		}
+		return c.KVv1(loc.Mount).Put(ctx, loc.Path, data)
+	})
+}
+
+// DeleteKV removes the secret. On KV v2 the metadata and every version go,
+// so nothing of what the operator wrote is left behind. A secret that is
+// already gone is not an error.
+func (s *Session) DeleteKV(ctx context.Context, loc Location) error {
+	err := s.do(ctx, "delete", loc.String(), func(c *vaultapi.Client) error {
+		if loc.Version == 2 {
+			return c.KVv2(loc.Mount).DeleteMetadata(ctx, loc.Path)
+		}
+		return c.KVv1(loc.Mount).Delete(ctx, loc.Path)
+	})
+	if IsCategory(err, CategoryNotFound) {
+		return nil
+	}
+	return err
+}
+
+// Read reads any path as is (dynamic engines, KV read by raw API path).
+func (s *Session) Read(ctx context.Context, p string) (*vaultapi.Secret, error) {
+	if err := ValidatePath(p); err != nil {
+		return nil, &Error{Category: CategoryInvalidPath, Op: "read", Err: err}
+	}
+	var out *vaultapi.Secret
+	err := s.do(ctx, "read", p, func(c *vaultapi.Client) error {
+		var err error
+		out, err = c.Logical().ReadWithContext(ctx, p)
+		return err
+	})
+	if err == nil && out == nil {
+		err = &Error{Category: CategoryNotFound, Op: "read", Path: p}
+	}
+	return out, err
+}

@@ -1,0 +1,84 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// mount is what the operator needs to know about a secrets engine mount.
+type mount struct {
+	path    string // with trailing slash, as Vault reports it
+	kind    string // engine type: "kv", "generic", "database", ...
+	version int    // KV version, 0 for non-KV engines
+	at      time.Time
+}
+
+// mountCache remembers mounts (they change rarely) so a sync does not pay a
+// mount look-up per secret. Entries expire so that a re-mounted engine is
+// noticed without a restart.
+type mountCache struct {
+	ttl time.Duration
+	mu  sync.RWMutex
+	m   map[string]mount
+}
+
+func newMountCache(ttl time.Duration) *mountCache {
+	return &mountCache{ttl: ttl, m: map[string]mount{}}
+}
+
+// find returns the longest cached mount containing path.
+func (c *mountCache) find(path string) (mount, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var best mount
+	now := time.Now()
+	for prefix, m := range c.m {
+		if strings.HasPrefix(path+"/", prefix) && len(prefix) > len(best.path) && now.Sub(m.at) < c.ttl {
+			best = m
+		}
+	}
+	return best, best.path != ""
+}
+
+func (c *mountCache) put(m mount) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[m.path] = m
+}
+
+// mountOf looks up (or recalls) the mount serving path. Vault answers
+// sys/internal/ui/mounts/<path> for any token with a capability on the path.
+func (s *Session) mountOf(ctx context.Context, path string) (mount, error) {
+	if m, ok := s.mounts.find(path); ok {
+		return m, nil
+	}
+	var sec *vaultapi.Secret
+	err := s.do(ctx, "mount lookup", path, func(c *vaultapi.Client) error {
+		var err error
+		sec, err = c.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+path)
+		return err
+	})
+	if IsCategory(err, CategoryInvalidRequest) || IsCategory(err, CategoryNotFound) || (err == nil && (sec == nil || sec.Data["path"] == nil)) {
+		return mount{}, &Error{Category: CategoryInvalidPath, Op: "mount lookup", Path: path,
+			Err: fmt.Errorf("no secrets engine is mounted at this path; check the mount name (vault secrets list)")}
+	}
+	if err != nil {
+		return mount{}, err
+	}
+	m := mount{at: time.Now()}
+	m.path, _ = sec.Data["path"].(string)
+	m.kind, _ = sec.Data["type"].(string)
+	if m.kind == "kv" || m.kind == "generic" {
+		m.version = 1
+		if opts, ok := sec.Data["options"].(map[string]any); ok && opts["version"] == "2" {
+			m.version = 2
+		}
+	}
+	s.mounts.put(m)
+	return m, nil
+}

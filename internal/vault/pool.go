@@ -1,0 +1,118 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// Pool hands out one Session per Identity and shares what is common to all
+// of them: the HTTP transport and the mount table cache.
+type Pool struct {
+	cfg         Config
+	base        *vaultapi.Client
+	obs         Observer
+	log         logr.Logger
+	operatorJWT JWTSource
+	workloadJWT func(namespace, serviceAccount string) JWTSource
+	mounts      *mountCache
+
+	mu       sync.Mutex
+	sessions map[Identity]*Session
+}
+
+// PoolOption customises a Pool.
+type PoolOption func(*Pool)
+
+// WithObserver reports logins and requests (metrics).
+func WithObserver(o Observer) PoolOption { return func(p *Pool) { p.obs = o } }
+
+// WithLogger sets the logger.
+func WithLogger(l logr.Logger) PoolOption { return func(p *Pool) { p.log = l } }
+
+// WithWorkloadJWT sets how tokens of workloads' service accounts are obtained
+// (workload-identity mode).
+func WithWorkloadJWT(f func(namespace, serviceAccount string) JWTSource) PoolOption {
+	return func(p *Pool) { p.workloadJWT = f }
+}
+
+// NewPool builds the shared Vault client. operatorJWT is the operator's own
+// service-account token source.
+func NewPool(cfg Config, operatorJWT JWTSource, opts ...PoolOption) (*Pool, error) {
+	p := &Pool{cfg: cfg, obs: nopObserver{}, log: logr.Discard(), operatorJWT: operatorJWT,
+		mounts: newMountCache(10 * time.Minute), sessions: map[Identity]*Session{}}
+	for _, o := range opts {
+		o(p)
+	}
+	ac, err := cfg.apiConfig()
+	if err != nil {
+		return nil, err
+	}
+	if t, ok := ac.HttpClient.Transport.(*http.Transport); ok {
+		// Many reconciles run in parallel against one Vault: keep connections.
+		t.MaxIdleConnsPerHost = 64
+	}
+	ac.HttpClient.Transport = &countingTransport{next: ac.HttpClient.Transport, obs: p.obs}
+	c, err := vaultapi.NewClient(ac)
+	if err != nil {
+		return nil, fmt.Errorf("create vault client: %w", err)
+	}
+	c.ClearToken() // never pick up VAULT_TOKEN: every token comes from a login
+	if cfg.Namespace != "" {
+		c.SetNamespace(cfg.Namespace)
+	}
+	p.base = c
+	return p, nil
+}
+
+// Operator returns the session of the operator's own identity (--vault-role).
+func (p *Pool) Operator() *Session {
+	return p.Session(Identity{AuthPath: p.cfg.AuthPath, Role: p.cfg.Role})
+}
+
+// Session returns the cached session for id, creating it on first use.
+// An empty AuthPath means the configured one.
+func (p *Pool) Session(id Identity) *Session {
+	if id.AuthPath == "" {
+		id.AuthPath = p.cfg.AuthPath
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if s, ok := p.sessions[id]; ok {
+		return s
+	}
+	jwt := p.operatorJWT
+	if id.ServiceAccount != "" && p.workloadJWT != nil {
+		jwt = p.workloadJWT(id.Namespace, id.ServiceAccount)
+	}
+	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, mounts: p.mounts, now: time.Now,
+		log: p.log.WithValues("vaultRole", id.Role)}
+	p.sessions[id] = s
+	return s
+}
+
+// Health checks that Vault answers and is unsealed (sys/health needs no token).
+func (p *Pool) Health(ctx context.Context) error {
+	h, err := p.base.Sys().HealthWithContext(ctx)
+	if err != nil {
+		return classify("health", "sys/health", err)
+	}
+	if h.Sealed {
+		return &Error{Category: CategoryUnavailable, Op: "health", Path: "sys/health", Err: fmt.Errorf("vault is sealed")}
+	}
+	return nil
+}
+
+// Close stops every session's token renewal.
+func (p *Pool) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, s := range p.sessions {
+		s.Close()
+	}
+}
