@@ -80,3 +80,29 @@ func ForgetDeployment(namespace, name string) {
 	SecretsDiscovered.DeleteLabelValues(namespace, name)
 	SyncAttempts.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "deployment": name})
 }
+
+// VaultApp (pull).
+var (
+	VaultAppSyncs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vaultapp_syncs_total",
+		Help: "VaultApp syncs from Vault, by result (success, error).",
+	}, []string{"namespace", "vaultapp", "result"})
+	VaultAppReadErrors = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vaultapp_vault_read_errors_total",
+		Help: "Failed Vault reads of VaultApps, by error category.",
+	}, []string{"error_type"})
+	VaultAppLastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: ns, Name: "vaultapp_last_success_timestamp_seconds",
+		Help: "Unix time of each VaultApp's last successful sync; alert on time() minus this.",
+	}, []string{"namespace", "vaultapp"})
+)
+
+func init() {
+	ctrlmetrics.Registry.MustRegister(VaultAppSyncs, VaultAppReadErrors, VaultAppLastSuccess)
+}
+
+// ForgetVaultApp drops the series of a deleted VaultApp.
+func ForgetVaultApp(namespace, name string) {
+	VaultAppLastSuccess.DeleteLabelValues(namespace, name)
+	VaultAppSyncs.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "vaultapp": name})
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -21,6 +22,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/controller"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
@@ -31,6 +33,8 @@ import (
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(appv1alpha1.AddToScheme(s))
+	utilruntime.Must(monitoringv1.AddToScheme(s))
 	return s
 }
 
@@ -58,10 +62,6 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		LeaderElectionNamespace:       o.LeaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cacheOptions(o),
-		Client: client.Options{Cache: &client.CacheOptions{
-			// Secrets are read on demand, never cached in full: see cacheOptions.
-			DisableFor: []client.Object{&corev1.Secret{}},
-		}},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -86,7 +86,8 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		watchNS = o.WatchNamespaces[0]
 	}
 	push := &controller.DeploymentReconciler{
-		Client:                  mgr.GetClient(),
+		Client: mgr.GetClient(),
+		// Secrets are read on demand, never cached: see cacheOptions.
 		Secrets:                 mgr.GetAPIReader(),
 		Vault:                   pool.Operator(),
 		Tracker:                 secretwatch.New(md, watchNS),
@@ -96,6 +97,19 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	}
 	if err := push.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up push sync controller: %w", err)
+	}
+
+	pull := &controller.VaultAppReconciler{
+		Client: mgr.GetClient(),
+		Vault: func(id vault.Identity) controller.SecretReader {
+			return pool.Session(id)
+		},
+		Recorder:                mgr.GetEventRecorder("vault-sync-operator"),
+		DefaultRefresh:          o.VaultAppRefresh,
+		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+	}
+	if err := pull.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up vaultapp controller: %w", err)
 	}
 
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {

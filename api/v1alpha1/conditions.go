@@ -1,0 +1,75 @@
+package v1alpha1
+
+// Condition types of a VaultApp. Every step of a reconcile owns one; Ready
+// summarises them (the first failing one gives its reason and message).
+const (
+	// ConditionReady is True when every other condition is True.
+	ConditionReady = "Ready"
+	// ConditionVaultAuthenticated: the operator could log in with spec.vault.role.
+	ConditionVaultAuthenticated = "VaultAuthenticated"
+	// ConditionSecretsSynced: every value was read and the Secret holds it.
+	ConditionSecretsSynced = "SecretsSynced"
+	// ConditionDeploymentReady: the Deployment runs the current spec with all replicas available.
+	ConditionDeploymentReady = "DeploymentReady"
+	// ConditionMonitoringReady: the Service and ServiceMonitor exist (or monitoring is disabled).
+	ConditionMonitoringReady = "MonitoringReady"
+)
+
+// Condition reasons. Events use the same reasons as the conditions they accompany.
+const (
+	// ReasonSucceeded: the step did what it should.
+	ReasonSucceeded = "Succeeded"
+	// ReasonProgressing: the reconcile has not reached this step yet.
+	ReasonProgressing = "Progressing"
+	// ReasonAuthFailed: Vault rejected the login (unknown role, service account not bound).
+	ReasonAuthFailed = "AuthFailed"
+	// ReasonVaultUnavailable: Vault could not be reached, is sealed, or answered 5xx.
+	ReasonVaultUnavailable = "VaultUnavailable"
+	// ReasonPermissionDenied: the role's policies do not allow reading a path.
+	ReasonPermissionDenied = "PermissionDenied"
+	// ReasonPathNotFound: nothing is stored at a path, or no engine is mounted there.
+	ReasonPathNotFound = "PathNotFound"
+	// ReasonKeyNotFound: a path exists but lacks a requested key.
+	ReasonKeyNotFound = "KeyNotFound"
+	// ReasonSecretDeleted: the latest KV v2 version is deleted or destroyed; the last good Secret is kept.
+	ReasonSecretDeleted = "SecretDeleted"
+	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot catch.
+	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonSecretWriteFailed: the Kubernetes Secret could not be written.
+	ReasonSecretWriteFailed = "SecretWriteFailed"
+	// ReasonDeploymentApplyFailed: the Deployment could not be created or updated.
+	ReasonDeploymentApplyFailed = "DeploymentApplyFailed"
+	// ReasonDeploymentProgressing: the Deployment is rolling out.
+	ReasonDeploymentProgressing = "DeploymentProgressing"
+	// ReasonDeploymentAvailable: every replica runs the current template and is available.
+	ReasonDeploymentAvailable = "DeploymentAvailable"
+	// ReasonMonitoringDisabled: spec.monitoring is absent or disabled; nothing to scrape.
+	ReasonMonitoringDisabled = "MonitoringDisabled"
+	// ReasonServiceMonitorCRDMissing: prometheus-operator's ServiceMonitor CRD is not installed.
+	ReasonServiceMonitorCRDMissing = "ServiceMonitorCRDMissing"
+	// ReasonServiceMonitorApplyFailed: the ServiceMonitor could not be written.
+	ReasonServiceMonitorApplyFailed = "ServiceMonitorApplyFailed"
+	// ReasonServiceApplyFailed: the metrics Service could not be written.
+	ReasonServiceApplyFailed = "ServiceApplyFailed"
+	// ReasonNoMetricsPort: no container port has the name spec.monitoring.port.
+	ReasonNoMetricsPort = "NoMetricsPort"
+)
+
+// Names shared by the operator and users.
+const (
+	// SecretVersionAnnotation is the pod template annotation holding the hash of the Secret's data.
+	SecretVersionAnnotation = "vaultapp.techweaver.io/secret-version"
+	// ManagedByLabel marks objects the operator manages for VaultApps.
+	ManagedByLabel = "app.techweaver.io/managed-by"
+	// ManagedByValue is the value of ManagedByLabel.
+	ManagedByValue = "vault-sync-operator"
+	// VaultAppNameLabel names the VaultApp owning an object.
+	VaultAppNameLabel = "app.techweaver.io/vaultapp"
+	// SecretsVolumeName is the pod volume of the Secret.
+	SecretsVolumeName = "vault-secrets"
+	// SecretsMountPath is where every container sees the Secret's files.
+	SecretsMountPath = "/etc/secrets/vault"
+)
+
+// SecretNameFor is the name of the Secret a VaultApp writes.
+func SecretNameFor(appName string) string { return appName + "-vault-secrets" }

@@ -1,0 +1,76 @@
+package controller
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+)
+
+// reconcileSecret keeps <name>-vault-secrets equal to data and returns the
+// data's version hash. It writes only when the content differs, so an
+// unchanged Vault (or an operator restart) changes nothing.
+//
+// Conditions: SecretsSynced.
+func (r *VaultAppReconciler) reconcileSecret(ctx context.Context, app *appv1alpha1.VaultApp, data map[string][]byte) (string, error) {
+	name := appv1alpha1.SecretNameFor(app.Name)
+	version := dataVersion(data)
+
+	var existing corev1.Secret
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: name}, &existing)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return "", err
+	}
+	upToDate := err == nil && sameSecretData(existing.Data, data) && ownedBy(&existing, app) &&
+		existing.Labels[appv1alpha1.ManagedByLabel] == appv1alpha1.ManagedByValue
+	if !upToDate {
+		ac := corev1ac.Secret(name, app.Namespace).
+			WithLabels(managedLabels(app)).
+			WithOwnerReferences(ownerRef(app)).
+			WithType(corev1.SecretTypeOpaque).
+			WithData(data)
+		if err := r.Client.Apply(ctx, ac, FieldOwner, client.ForceOwnership); err != nil {
+			err = fmt.Errorf("failed to write secret %s: %w", name, err)
+			setCondition(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionFalse, appv1alpha1.ReasonSecretWriteFailed, err.Error())
+			return "", err
+		}
+	}
+	if app.Status.SecretVersion != version {
+		now := metav1.Now()
+		app.Status.LastSecretUpdateTime = &now
+		if app.Status.SecretVersion != "" {
+			r.Recorder.Eventf(app, nil, corev1.EventTypeNormal, "SecretRotated", "Sync", "secret %s updated from vault (version %s)", name, version)
+		}
+	}
+	app.Status.SecretName = name
+	app.Status.SecretVersion = version
+	setCondition(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
+		fmt.Sprintf("%d key(s) from vault in secret %s", len(data), name))
+	return version, nil
+}
+
+// dataVersion is the hash put in the pod template annotation: it changes
+// exactly when the Secret's content changes.
+func dataVersion(data map[string][]byte) string {
+	h := sha256.New()
+	for _, k := range slices.Sorted(maps.Keys(data)) {
+		fmt.Fprintf(h, "%d:%s%d:", len(k), k, len(data[k]))
+		h.Write(data[k])
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+func sameSecretData(a, b map[string][]byte) bool {
+	return maps.EqualFunc(a, b, bytes.Equal)
+}
