@@ -14,7 +14,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
@@ -41,7 +40,7 @@ type DeploymentReconciler struct {
 	Vault   KVStore
 	// Tracker maps Secret changes to the Deployments using them.
 	Tracker  *secretwatch.Tracker
-	Recorder recorder.EventRecorder
+	Recorder EventRecorder
 	// ClusterName, when set, puts every path under clusters/<name>/ in its mount.
 	ClusterName string
 	// MaxConcurrentReconciles bounds parallel syncs.
@@ -52,7 +51,7 @@ type DeploymentReconciler struct {
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;patch;update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
-// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
 
 // Reconcile handles deletion first, then a removed annotation, then an
 // invalid one, and otherwise syncs.

@@ -28,7 +28,7 @@ func (r *DeploymentReconciler) finalize(ctx context.Context, dep *appsv1.Deploym
 	preserve := cfg.PreserveOnDelete || pushsync.ErrorType(cfgErr) == pushsync.ErrTypeInvalidBool
 	if preserve {
 		if len(state.Locations) > 0 {
-			r.normal(dep, ReasonPreserved, "Delete", fmt.Sprintf("kept vault data (preserve-on-delete): %s", joinLocations(state.Locations)))
+			r.normal(dep, ReasonPreserved, fmt.Sprintf("kept vault data (preserve-on-delete): %s", joinLocations(state.Locations)))
 		}
 	} else if _, err := r.deleteLocations(ctx, dep, state.Locations); err != nil {
 		return err
@@ -74,7 +74,7 @@ func (r *DeploymentReconciler) deleteLocations(ctx context.Context, dep *appsv1.
 		removed = append(removed, l.String())
 	}
 	if len(removed) > 0 {
-		r.normal(dep, ReasonCleanedUp, "Delete", "removed from vault: "+strings.Join(removed, ", "))
+		r.normal(dep, ReasonCleanedUp, "removed from vault: "+strings.Join(removed, ", "))
 		log.FromContext(ctx).Info("removed from vault", "paths", removed)
 	}
 	return removed, nil

@@ -4,6 +4,8 @@ package controller
 const (
 	// ReasonSynced: data was written to Vault.
 	ReasonSynced = "Synced"
+	// ReasonRestored: the periodic reconcile rewrote data deleted or changed in Vault.
+	ReasonRestored = "Restored"
 	// ReasonCleanedUp: data the operator wrote was removed from Vault.
 	ReasonCleanedUp = "CleanedUp"
 	// ReasonPreserved: the Deployment went, its Vault data was kept (preserve-on-delete).

@@ -90,14 +90,14 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 	metrics.SyncAttempts.WithLabelValues(dep.Namespace, dep.Name, "success").Inc()
 	metrics.SyncDuration.Observe(time.Since(start).Seconds())
 	if len(written) > 0 || len(removed) > 0 {
-		msg := fmt.Sprintf("synced %d secret(s) to vault: %s", len(written), strings.Join(written, ", "))
+		reason, msg := ReasonSynced, fmt.Sprintf("synced %d secret(s) to vault: %s", len(written), strings.Join(written, ", "))
 		if unchanged {
-			msg = "restored data missing or changed in vault: " + strings.Join(written, ", ")
+			reason, msg = ReasonRestored, "restored data missing or changed in vault: "+strings.Join(written, ", ")
 		}
 		if len(removed) > 0 {
 			msg += fmt.Sprintf("; removed %s", strings.Join(removed, ", "))
 		}
-		r.normal(dep, ReasonSynced, "Sync", msg)
+		r.normal(dep, reason, msg)
 		logger.Info("synced to vault", "written", written, "removed", removed, "secrets", names)
 	}
 	return requeue, nil

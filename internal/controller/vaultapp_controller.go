@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
-	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
@@ -37,7 +36,7 @@ type VaultAppReconciler struct {
 	Client client.Client
 	// Vault returns the (cached, self-renewing) session of an identity.
 	Vault    func(vault.Identity) SecretReader
-	Recorder recorder.EventRecorder
+	Recorder EventRecorder
 	// DefaultRefresh is how often Vault is re-read when the VaultApp does not say.
 	DefaultRefresh          time.Duration
 	MaxConcurrentReconciles int

@@ -34,7 +34,7 @@ func (r *VaultAppReconciler) reconcileDeployment(ctx context.Context, app *appv1
 		if err := r.Client.Apply(ctx, toApplyConfiguration(desired), FieldOwner, client.ForceOwnership); err != nil {
 			err = fmt.Errorf("failed to apply deployment %s: %w", desired.Name, err)
 			setCondition(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonDeploymentApplyFailed, err.Error())
-			r.Recorder.Eventf(app, nil, corev1.EventTypeWarning, appv1alpha1.ReasonDeploymentApplyFailed, "Apply", "%s", truncate(err.Error(), 1000))
+			r.Recorder.Eventf(app, corev1.EventTypeWarning, appv1alpha1.ReasonDeploymentApplyFailed, "%s", truncate(err.Error(), 1000))
 			return err
 		}
 		if existing.Name == "" {

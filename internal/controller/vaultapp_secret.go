@@ -50,7 +50,7 @@ func (r *VaultAppReconciler) reconcileSecret(ctx context.Context, app *appv1alph
 		now := metav1.Now()
 		app.Status.LastSecretUpdateTime = &now
 		if app.Status.SecretVersion != "" {
-			r.Recorder.Eventf(app, nil, corev1.EventTypeNormal, "SecretRotated", "Sync", "secret %s updated from vault (version %s)", name, version)
+			r.Recorder.Eventf(app, corev1.EventTypeNormal, "SecretRotated", "secret %s updated from vault (version %s)", name, version)
 		}
 	}
 	app.Status.SecretName = name

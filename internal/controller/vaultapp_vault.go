@@ -79,7 +79,7 @@ func (r *VaultAppReconciler) vaultReadFailed(app *appv1alpha1.VaultApp, path str
 // with the same reason and message.
 func (r *VaultAppReconciler) syncFailed(app *appv1alpha1.VaultApp, reason string, err error) error {
 	setCondition(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionFalse, reason, err.Error())
-	r.Recorder.Eventf(app, nil, corev1.EventTypeWarning, reason, "Sync", "%s", truncate(err.Error(), 1000))
+	r.Recorder.Eventf(app, corev1.EventTypeWarning, reason, "%s", truncate(err.Error(), 1000))
 	return err
 }
 

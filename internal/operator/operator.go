@@ -91,7 +91,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		Secrets:                 mgr.GetAPIReader(),
 		Vault:                   pool.Operator(),
 		Tracker:                 secretwatch.New(md, watchNS),
-		Recorder:                mgr.GetEventRecorder("vault-sync-operator"),
+		Recorder:                mgr.GetEventRecorderFor("vault-sync-operator"), //nolint:staticcheck // see controller.EventRecorder
 		ClusterName:             o.ClusterName,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 	}
@@ -104,7 +104,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		Vault: func(id vault.Identity) controller.SecretReader {
 			return pool.Session(id)
 		},
-		Recorder:                mgr.GetEventRecorder("vault-sync-operator"),
+		Recorder:                mgr.GetEventRecorderFor("vault-sync-operator"), //nolint:staticcheck // see controller.EventRecorder
 		DefaultRefresh:          o.VaultAppRefresh,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 	}

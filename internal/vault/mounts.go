@@ -67,6 +67,12 @@ func (s *Session) mountOf(ctx context.Context, path string) (mount, error) {
 		return mount{}, &Error{Category: CategoryInvalidPath, Op: "mount lookup", Path: path,
 			Err: fmt.Errorf("no secrets engine is mounted at this path; check the mount name (vault secrets list)")}
 	}
+	if IsCategory(err, CategoryPermissionDenied) {
+		// Vault answers 403 both for a path the policy does not cover and for
+		// a mount that does not exist (it cannot tell the token which).
+		return mount{}, &Error{Category: CategoryPermissionDenied, Op: "mount lookup", Path: path, StatusCode: 403,
+			Err: fmt.Errorf("the token has no capability on this path: either no secrets engine is mounted there (vault secrets list) or the policy does not cover it")}
+	}
 	if err != nil {
 		return mount{}, err
 	}

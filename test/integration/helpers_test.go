@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
@@ -95,14 +94,14 @@ func eventuallyVault(path string) AsyncAssertion {
 
 // events returns the messages of events about the named object, by reason.
 func events(ns, name string) []string {
-	var list eventsv1.EventList
+	var list corev1.EventList
 	if err := testRig.Client.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
 		return nil
 	}
 	var out []string
 	for _, e := range list.Items {
-		if e.Regarding.Name == name {
-			out = append(out, e.Reason+": "+e.Note)
+		if e.InvolvedObject.Name == name {
+			out = append(out, e.Reason+": "+e.Message)
 		}
 	}
 	return out

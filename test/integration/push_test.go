@@ -132,7 +132,7 @@ func TestPushPeriodicReconcileRestoresDeletedVaultData(t *testing.T) {
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(func() map[string]any { return vaultKV("secret/data/" + ns + "/creds") }, 50*time.Second, time.Second).
 		Should(Equal(map[string]any{"k": "v"}))
-	eventuallyEvent(ns, "app", "restored data missing or changed in vault")
+	eventuallyEvent(ns, "app", "Restored: restored data missing or changed in vault")
 }
 
 func TestPushErrorsAreReportedAsEventsAndMetrics(t *testing.T) {
@@ -167,7 +167,7 @@ func TestPushErrorsAreReportedAsEventsAndMetrics(t *testing.T) {
 	eventuallyEvent(ns, "badpath", "InvalidConfig: invalid vault-sync.io/path annotation")
 
 	create(newDeployment(ns, "nomount", map[string]string{pushsync.AnnotationPath: "nosuchmount/app"}, "mysecret"))
-	eventuallyEvent(ns, "nomount", "no secrets engine is mounted at this path")
+	eventuallyEvent(ns, "nomount", "VaultWriteFailed: failed to write secret to vault: permission denied (path \"nosuchmount/app\"): the token has no capability on this path: either no secrets engine is mounted there")
 
 	create(newDeployment(ns, "denied", map[string]string{pushsync.AnnotationPath: "restricted/data/" + ns}, "mysecret"))
 	eventuallyEvent(ns, "denied", "VaultWriteFailed: failed to write secret to vault: permission denied")
