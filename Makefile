@@ -9,6 +9,7 @@ KUBE_BIN = $(shell $(TOOLS) --print-dir kube)
 CONTROLLER_GEN = $(GEN_BIN)/controller-gen
 HELM = $(GEN_BIN)/helm
 # Integration tests start real apiservers and Vaults; keep the packages sequential on small machines.
+TMPDIR ?= /tmp
 TEST_FLAGS ?= -p 1 -count=1 -timeout 60m
 
 .PHONY: help
@@ -27,7 +28,7 @@ generate: tools ## Generate deepcopy code from the API types.
 
 .PHONY: manifests
 manifests: tools ## Generate CRDs and RBAC from kubebuilder markers into config/ (and the chart).
-	$(CONTROLLER_GEN) rbac:roleName=vault-sync-operator crd paths=./api/... paths=./internal/controller/... \
+	$(CONTROLLER_GEN) rbac:roleName=vault-sync-operator crd:generateEmbeddedObjectMeta=true paths=./api/... paths=./internal/controller/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
 
 .PHONY: fmt
@@ -64,3 +65,8 @@ docker-build: ## Build the container image (needs a Docker engine).
 .PHONY: docker-push
 docker-push: ## Push the container image.
 	docker push $(IMG)
+
+.PHONY: test-crds
+test-crds: tools ## Generate the ServiceMonitor CRD used by tests from prometheus-operator's Go types.
+	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 output:crd:artifacts:config=$(TMPDIR)/vso-crds
+	cp $(TMPDIR)/vso-crds/monitoring.coreos.com_servicemonitors.yaml test/crds/

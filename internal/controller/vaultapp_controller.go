@@ -69,7 +69,7 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	before := app.Status.DeepCopy()
 	defer func() {
 		if err := r.patchStatus(ctx, app, before); err != nil && retErr == nil {
-			retErr = err
+			result, retErr = ctrl.Result{}, err
 		}
 	}()
 

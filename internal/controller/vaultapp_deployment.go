@@ -64,9 +64,10 @@ func desiredDeployment(app *appv1alpha1.VaultApp, version string) *appsv1.Deploy
 		tpl.Spec.InitContainers[i].VolumeMounts = withMount(tpl.Spec.InitContainers[i].VolumeMounts, mount)
 	}
 	return &appsv1.Deployment{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
-		ObjectMeta: metav1.ObjectMeta{Name: app.Name, Namespace: app.Namespace, Labels: managedLabels(app)},
-		Spec:       spec,
+		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
+		ObjectMeta: metav1.ObjectMeta{Name: app.Name, Namespace: app.Namespace, Labels: managedLabels(app),
+			OwnerReferences: []metav1.OwnerReference{controllerRef(app)}},
+		Spec: spec,
 	}
 }
 

@@ -5,6 +5,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -26,15 +27,23 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	ctrl.SetLogger(zap.New(zap.WriteTo(logs), zap.UseDevMode(true)))
-	os.Exit(rig.Main(m, rig.Options{CRDDirectoryPaths: crdPaths()}, func(r *rig.Rig) {
+	// Operator logs are captured (tests scan them for secret values) and,
+	// with VSO_TEST_LOGS=1, shown.
+	var out io.Writer = logs
+	if os.Getenv("VSO_TEST_LOGS") != "" {
+		out = io.MultiWriter(logs, os.Stderr)
+	}
+	ctrl.SetLogger(zap.New(zap.WriteTo(out), zap.UseDevMode(true)))
+	os.Exit(rig.Main(m, rig.Options{CRDDirectoryPaths: crdPaths()}, func(r *rig.Rig) func() {
 		testRig = r
 		if err := prepareVault(r); err != nil {
 			panic(err)
 		}
-		if err := startOperator(r); err != nil {
+		stop, err := startOperator(r)
+		if err != nil {
 			panic(err)
 		}
+		return stop
 	}))
 }
 
@@ -45,9 +54,33 @@ func prepareVault(r *rig.Rig) error {
 	if err := r.Vault.EnableKV(ctx, "restricted", 2); err != nil {
 		return err
 	}
-	return r.Vault.WritePolicy(ctx, rig.OperatorPolicyName, rig.OperatorPolicy+`
+	if err := r.Vault.WritePolicy(ctx, rig.OperatorPolicyName, rig.OperatorPolicy+`
 path "restricted/*" { capabilities = ["read"] }
-`)
+`); err != nil {
+		return err
+	}
+	// VaultApp roles. The operator logs in to each with its own service account.
+	roles := map[string]string{
+		// the role of the reference sample, as VAULT-SETUP-GUIDE.md sets it up
+		"billing-app": `path "kv/data/billing/*" { capabilities = ["read"] }`,
+		// reads everything the tests write
+		"apps": `path "kv/*" { capabilities = ["read"] }
+path "kv1/*" { capabilities = ["read"] }`,
+		// may look mounts up but read nothing
+		"no-read": ``,
+	}
+	for role, hcl := range roles {
+		hcl += "\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }\n"
+		if err := r.Vault.WritePolicy(ctx, role, hcl); err != nil {
+			return err
+		}
+		if err := r.Vault.WriteKubernetesRole(ctx, "kubernetes", role, rig.KubernetesRole{
+			ServiceAccountNames: []string{rig.OperatorServiceAccount}, Namespaces: []string{rig.OperatorNamespace},
+			Policies: []string{role}, TTL: time.Hour}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func crdPaths() []string {
@@ -62,7 +95,7 @@ func crdPaths() []string {
 
 // startOperator runs the operator in-process with the options a user
 // would pass out of cluster.
-func startOperator(r *rig.Rig) error {
+func startOperator(r *rig.Rig) (stop func(), _ error) {
 	probeAddr = freeAddr()
 	o := operator.DefaultOptions()
 	o.Vault.Address = r.Vault.Addr
@@ -74,14 +107,17 @@ func startOperator(r *rig.Rig) error {
 	var err error
 	op, err = operator.New(r.RestConfig, o)
 	if err != nil {
-		return fmt.Errorf("operator: %w", err)
+		return nil, fmt.Errorf("operator: %w", err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
 	go func() {
-		if err := op.Start(context.Background()); err != nil {
+		defer close(done)
+		if err := op.Start(ctx); err != nil {
 			fmt.Fprintln(os.Stderr, "operator stopped:", err)
 		}
 	}()
-	return nil
+	return func() { cancel(); <-done }, nil
 }
 
 func freeAddr() string {

@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	authv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -25,6 +26,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
 // The operator's identity in the rig, as a user would set it up.
@@ -72,6 +75,8 @@ func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(apiextensionsv1.AddToScheme(s))
+	utilruntime.Must(appv1alpha1.AddToScheme(s))
+	utilruntime.Must(monitoringv1.AddToScheme(s))
 	return s
 }
 
@@ -253,10 +258,11 @@ func (r *Rig) Stop() error {
 }
 
 // Main starts a rig for a test package, runs its tests and stops the rig,
-// also on SIGINT/SIGTERM. Use it from TestMain:
+// also on SIGINT/SIGTERM. setup runs before the tests; the function it
+// returns (if any) runs after them, before the rig stops. From TestMain:
 //
-//	os.Exit(rig.Main(m, rig.Options{}, func(r *rig.Rig) { testRig = r }))
-func Main(m interface{ Run() int }, opts Options, set func(*Rig)) int {
+//	os.Exit(rig.Main(m, rig.Options{}, func(r *rig.Rig) func() { testRig = r; return nil }))
+func Main(m interface{ Run() int }, opts Options, setup func(*Rig) func()) int {
 	if opts.Logf == nil {
 		opts.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "rig: "+f+"\n", a...) }
 	}
@@ -273,6 +279,8 @@ func Main(m interface{ Run() int }, opts Options, set func(*Rig)) int {
 		os.Exit(130)
 	}()
 	defer r.Stop()
-	set(r)
+	if cleanup := setup(r); cleanup != nil {
+		defer cleanup()
+	}
 	return m.Run()
 }
