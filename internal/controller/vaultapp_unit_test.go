@@ -1,0 +1,164 @@
+package controller
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+)
+
+// fakeVault serves fixed data per path and counts reads.
+type fakeVault struct {
+	data  map[string]map[string]any
+	reads map[string]int
+}
+
+func (f *fakeVault) ReadSecret(_ context.Context, path string) (*vault.SecretData, error) {
+	f.reads[path]++
+	d, ok := f.data[path]
+	if !ok {
+		return nil, &vault.Error{Category: vault.CategoryNotFound, Op: "read", Path: path}
+	}
+	return &vault.SecretData{Data: d}, nil
+}
+
+func testScheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(appv1alpha1.AddToScheme(s))
+	return s
+}
+
+func sampleApp() *appv1alpha1.VaultApp {
+	labels := map[string]string{"app": "a"}
+	return &appv1alpha1.VaultApp{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "a", UID: "uid-1", Generation: 1},
+		Spec: appv1alpha1.VaultAppSpec{
+			DeploymentSpec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{Name: "c", Image: "i", Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9090}}}}}}},
+			Vault: appv1alpha1.VaultSpec{Role: "r", Secrets: []appv1alpha1.SecretRef{
+				{Path: "database/creds/app", Key: "username", TargetKey: "user"},
+				{Path: "database/creds/app", Key: "password", TargetKey: "pass"},
+			}},
+			Monitoring: &appv1alpha1.MonitoringSpec{Enabled: true, Path: "/metrics"},
+		},
+	}
+}
+
+func newTestReconciler(app *appv1alpha1.VaultApp, fv *fakeVault) (*VaultAppReconciler, client.Client) {
+	c := fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(app).WithStatusSubresource(app).Build()
+	return &VaultAppReconciler{Client: c, Vault: func(vault.Identity) SecretReader { return fv },
+		Recorder: record.NewFakeRecorder(100), DefaultRefresh: 5 * time.Minute}, c
+}
+
+func TestVaultAppReadsEachPathOnce(t *testing.T) {
+	fv := &fakeVault{data: map[string]map[string]any{"database/creds/app": {"username": "u", "password": "p"}}, reads: map[string]int{}}
+	app := sampleApp()
+	r, _ := newTestReconciler(app, fv)
+	data, err := r.reconcileVaultData(context.Background(), app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fv.reads["database/creds/app"] != 1 {
+		t.Fatalf("path read %d times, want once (a dynamic path would issue two credentials)", fv.reads["database/creds/app"])
+	}
+	if string(data["user"]) != "u" || string(data["pass"]) != "p" {
+		t.Fatalf("data = %v", data)
+	}
+}
+
+func TestVaultAppWithoutServiceMonitorCRDStillManagesTheService(t *testing.T) {
+	fv := &fakeVault{data: map[string]map[string]any{"database/creds/app": {"username": "u", "password": "p"}}, reads: map[string]int{}}
+	app := sampleApp()
+	r, c := newTestReconciler(app, fv)
+	r.serviceMonitors = false
+	if err := r.reconcileMonitoring(context.Background(), app); err != nil {
+		t.Fatal(err)
+	}
+	cond := meta.FindStatusCondition(app.Status.Conditions, appv1alpha1.ConditionMonitoringReady)
+	if cond == nil || cond.Status != metav1.ConditionFalse || cond.Reason != appv1alpha1.ReasonServiceMonitorCRDMissing {
+		t.Fatalf("MonitoringReady = %+v", cond)
+	}
+	var svc corev1.Service
+	if err := c.Get(context.Background(), client.ObjectKey{Namespace: "ns", Name: "a"}, &svc); err != nil {
+		t.Fatalf("service not created: %v", err)
+	}
+}
+
+func TestVaultAppRestartChangesNothing(t *testing.T) {
+	fv := &fakeVault{data: map[string]map[string]any{"database/creds/app": {"username": "u", "password": "p"}}, reads: map[string]int{}}
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	r, c := newTestReconciler(app, fv)
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	var dep appsv1.Deployment
+	_ = c.Get(context.Background(), req.NamespacedName, &dep)
+	// A new reconciler (a restarted operator) with unchanged Vault data.
+	r2 := &VaultAppReconciler{Client: c, Vault: r.Vault, Recorder: record.NewFakeRecorder(10), DefaultRefresh: time.Minute}
+	if _, err := r2.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	var after appsv1.Deployment
+	_ = c.Get(context.Background(), req.NamespacedName, &after)
+	if after.ResourceVersion != dep.ResourceVersion {
+		t.Fatalf("deployment rewritten after restart: %s -> %s", dep.ResourceVersion, after.ResourceVersion)
+	}
+}
+
+func TestSummarizeReady(t *testing.T) {
+	cases := []struct {
+		name   string
+		conds  map[string]metav1.ConditionStatus
+		reason string
+		want   metav1.ConditionStatus
+	}{
+		{"should be ready when every step is", map[string]metav1.ConditionStatus{"VaultAuthenticated": "True", "SecretsSynced": "True", "DeploymentReady": "True", "MonitoringReady": "True"}, "Succeeded", "True"},
+		{"should take the first failing step's reason", map[string]metav1.ConditionStatus{"VaultAuthenticated": "True", "SecretsSynced": "False", "DeploymentReady": "False", "MonitoringReady": "True"}, "R-SecretsSynced", "False"},
+		{"should be progressing before a step ran", map[string]metav1.ConditionStatus{"VaultAuthenticated": "True"}, "Progressing", "False"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			app := sampleApp()
+			for ty, st := range tc.conds {
+				setCondition(app, ty, st, "R-"+ty, "m")
+			}
+			summarizeReady(app)
+			c := meta.FindStatusCondition(app.Status.Conditions, appv1alpha1.ConditionReady)
+			if c.Status != tc.want || (tc.want == "False" && c.Reason != tc.reason) {
+				t.Fatalf("Ready = %s/%s, want %s/%s", c.Status, c.Reason, tc.want, tc.reason)
+			}
+		})
+	}
+}
+
+func TestDesiredDeploymentIsIdempotent(t *testing.T) {
+	app := sampleApp()
+	app.Spec.DeploymentSpec.Template.Spec.Volumes = []corev1.Volume{{Name: appv1alpha1.SecretsVolumeName}}
+	d := desiredDeployment(app, "v1")
+	app.Spec.DeploymentSpec = d.Spec // re-applying on its own output
+	d2 := desiredDeployment(app, "v1")
+	if n := len(d2.Spec.Template.Spec.Volumes); n != 1 {
+		t.Fatalf("%d volumes, want 1", n)
+	}
+	if n := len(d2.Spec.Template.Spec.Containers[0].VolumeMounts); n != 1 {
+		t.Fatalf("%d mounts, want 1", n)
+	}
+}

@@ -1,0 +1,63 @@
+package integration
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/vault-sync-io/vault-sync-operator/internal/controller"
+	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
+	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
+	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+)
+
+// TestPushWithAWrongRoleReportsTheAuthFailure runs the push reconciler with
+// a Vault session for a role that rejects the operator, against the real
+// apiserver and Vault.
+func TestPushWithAWrongRoleReportsTheAuthFailure(t *testing.T) {
+	RegisterTestingT(t)
+	ns := newNamespace(t, "wrongrole")
+	create(newSecret(ns, "creds", "k", "v"))
+	dep := newDeployment(ns, "app", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}, "creds")
+	// Not annotated for the running operator's attention: reconciled by hand below.
+	dep.Annotations = map[string]string{}
+	create(dep)
+	dep.Annotations = map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}
+
+	// A role that exists but does not bind the operator's service account.
+	Expect(testRig.Vault.WriteKubernetesRole(context.Background(), "kubernetes", "binds-someone-else", rig.KubernetesRole{
+		ServiceAccountNames: []string{"someone-else"}, Namespaces: []string{rig.OperatorNamespace},
+		Policies: []string{rig.OperatorPolicyName}, TTL: time.Hour})).To(Succeed())
+	session, _ := newPool(t, "binds-someone-else")
+	rec := record.NewFakeRecorder(10)
+	r := &controller.DeploymentReconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: session,
+		Tracker: secretwatch.New(nil, ""), Recorder: rec}
+	before := testutil.ToFloat64(metrics.VaultWriteErrors.WithLabelValues("auth_failed"))
+	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dep)})
+	Expect(err).To(MatchError(HavePrefix("failed to authenticate with vault: permission denied")))
+	Expect(<-rec.Events).To(HavePrefix("Warning VaultAuthFailed failed to authenticate with vault: permission denied"))
+	Expect(testutil.ToFloat64(metrics.VaultWriteErrors.WithLabelValues("auth_failed"))).To(Equal(before + 1))
+	Expect(vaultKV("secret/data/" + ns + "/creds")).To(BeNil())
+}
+
+// fixedDeployment serves one Deployment object in place of the cache.
+type fixedDeployment struct {
+	client.Client
+	dep *appsv1.Deployment
+}
+
+func (f fixedDeployment) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	if d, ok := obj.(*appsv1.Deployment); ok && key == client.ObjectKeyFromObject(f.dep) {
+		f.dep.DeepCopyInto(d)
+		return nil
+	}
+	return f.Client.Get(ctx, key, obj, opts...)
+}
