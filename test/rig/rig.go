@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -65,6 +63,11 @@ type Rig struct {
 	Vault      *Vault
 	Binaries   Binaries
 	Dir        string
+	// CAFile is the apiserver's CA (PEM), ReviewerJWT a token of a
+	// ServiceAccount bound to system:auth-delegator: what Vault's Kubernetes
+	// auth method is configured with.
+	CAFile      string
+	ReviewerJWT string
 
 	env      *envtest.Environment
 	stopOnce sync.Once
@@ -87,9 +90,9 @@ func Start(ctx context.Context, opts Options) (_ *Rig, err error) {
 	if logf == nil {
 		logf = func(string, ...any) {}
 	}
-	bins, err := FindBinaries()
+	bins, err := findBinaries("kube", "etcd", "vault")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("rig binaries: %w", err)
 	}
 	dir, err := os.MkdirTemp("", "vault-sync-rig-")
 	if err != nil {
@@ -103,12 +106,21 @@ func Start(ctx context.Context, opts Options) (_ *Rig, err error) {
 	}()
 
 	start := time.Now()
+	wrapped := filepath.Join(dir, "bin")
+	apiserver, err := diesWithParent(wrapped, bins.KubeAPIServer)
+	if err != nil {
+		return nil, err
+	}
+	etcd, err := diesWithParent(wrapped, bins.Etcd)
+	if err != nil {
+		return nil, err
+	}
 	r.env = &envtest.Environment{
 		CRDDirectoryPaths:     opts.CRDDirectoryPaths,
 		ErrorIfCRDPathMissing: true,
 		ControlPlane: envtest.ControlPlane{
-			APIServer:   &envtest.APIServer{Path: bins.KubeAPIServer},
-			Etcd:        &envtest.Etcd{Path: bins.Etcd},
+			APIServer:   &envtest.APIServer{Path: apiserver},
+			Etcd:        &envtest.Etcd{Path: etcd},
 			KubectlPath: bins.Kubectl,
 		},
 	}
@@ -178,7 +190,12 @@ func (r *Rig) configureVault(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	r.ReviewerJWT = reviewer
 	ca := r.RestConfig.CAData
+	r.CAFile = filepath.Join(r.Dir, "apiserver-ca.pem")
+	if err := os.WriteFile(r.CAFile, ca, 0o600); err != nil {
+		return err
+	}
 	if len(ca) == 0 {
 		return errors.New("apiserver CA is empty")
 	}
@@ -255,32 +272,4 @@ func (r *Rig) Stop() error {
 		}
 	})
 	return err
-}
-
-// Main starts a rig for a test package, runs its tests and stops the rig,
-// also on SIGINT/SIGTERM. setup runs before the tests; the function it
-// returns (if any) runs after them, before the rig stops. From TestMain:
-//
-//	os.Exit(rig.Main(m, rig.Options{}, func(r *rig.Rig) func() { testRig = r; return nil }))
-func Main(m interface{ Run() int }, opts Options, setup func(*Rig) func()) int {
-	if opts.Logf == nil {
-		opts.Logf = func(f string, a ...any) { fmt.Fprintf(os.Stderr, "rig: "+f+"\n", a...) }
-	}
-	r, err := Start(context.Background(), opts)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "rig:", err)
-		return 1
-	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	go func() {
-		<-sig
-		r.Stop()
-		os.Exit(130)
-	}()
-	defer r.Stop()
-	if cleanup := setup(r); cleanup != nil {
-		defer cleanup()
-	}
-	return m.Run()
 }
