@@ -70,3 +70,19 @@ docker-push: ## Push the container image.
 test-crds: tools ## Generate the ServiceMonitor CRD used by tests from prometheus-operator's Go types.
 	$(CONTROLLER_GEN) crd:allowDangerousTypes=true paths=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1 output:crd:artifacts:config=$(TMPDIR)/vso-crds
 	cp $(TMPDIR)/vso-crds/monitoring.coreos.com_servicemonitors.yaml test/crds/
+
+##@ Packaging
+
+.PHONY: chart
+chart: manifests ## Copy the generated CRD and RBAC rules into the Helm chart (tests check they are in sync).
+	cp config/crd/bases/*.yaml charts/vault-sync-operator/crds/
+	sed -n '/^rules:/,$$p' config/rbac/role.yaml | tail -n +2 > charts/vault-sync-operator/files/rbac-rules.yaml
+
+.PHONY: build-installer
+build-installer: chart ## Render config/default into dist/install.yaml (plain manifests for kubectl apply).
+	mkdir -p dist
+	$(KUBE_BIN)/kubectl kustomize config/default > dist/install.yaml
+
+.PHONY: helm-lint
+helm-lint: tools ## helm lint the chart.
+	$(HELM) lint charts/vault-sync-operator

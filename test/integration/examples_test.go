@@ -1,38 +1,18 @@
 package integration
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"io"
-	"os"
 	"testing"
 	"time"
 
 	. "github.com/onsi/gomega"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+
+	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
 )
 
-// applyFile creates every object of a multi-document YAML file, as
-// `kubectl apply -f` would for new objects.
+// applyFile creates every object of a YAML file.
 func applyFile(path string) {
-	b, err := os.ReadFile(path)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return
-			}
-			ExpectWithOffset(1, err).NotTo(HaveOccurred())
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		ExpectWithOffset(1, testRig.Client.Create(context.Background(), u)).To(Succeed(), "%s: %s", path, u.GetName())
-	}
+	ExpectWithOffset(1, manifests.CreateFile(context.Background(), testRig.Client, path)).To(Succeed())
 }
 
 // TestReadmeExamples applies the examples the README shows and checks the

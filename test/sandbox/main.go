@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/operator"
+	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -79,7 +80,7 @@ func run(verbose bool) error {
 
 	for _, f := range []string{"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml"} {
 		say("applying %s", f)
-		if err := applyFile(ctx, r, filepath.Join(root, f)); err != nil {
+		if err := manifests.CreateFile(ctx, r.Client, filepath.Join(root, f)); err != nil {
 			return err
 		}
 	}

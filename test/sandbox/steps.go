@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -17,8 +14,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
@@ -38,30 +33,6 @@ func runSetupScript(ctx context.Context, root string, r *rig.Rig) error {
 		return fmt.Errorf("examples/vault/setup.sh: %w\n%s", err, out)
 	}
 	return nil
-}
-
-// applyFile creates the objects of a multi-document YAML file.
-func applyFile(ctx context.Context, r *rig.Rig, path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		if err := r.Client.Create(ctx, u); err != nil {
-			return fmt.Errorf("%s: create %s %s: %w", path, u.GetKind(), u.GetName(), err)
-		}
-	}
 }
 
 // report waits for both jobs and prints what the operator did.

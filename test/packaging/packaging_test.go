@@ -1,0 +1,246 @@
+// Package packaging checks every install method against a real apiserver:
+// the Helm chart (lint, render with default and non-default values, apply),
+// the kustomize base and dist/install.yaml, and that all of them carry the
+// CRD and RBAC that controller-gen generates from the code.
+package packaging
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
+	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+)
+
+var (
+	testRig *rig.Rig
+	root    string
+)
+
+func TestMain(m *testing.M) {
+	root, _ = rig.RepoRoot()
+	os.Exit(rig.Main(m, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "test/crds")}},
+		func(r *rig.Rig) func() { testRig = r; return nil }))
+}
+
+func run(t *testing.T, name string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = root
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s\n%s", name, strings.Join(args, " "), err, out, stderr.String())
+	}
+	return out
+}
+
+func readFile(t *testing.T, rel string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestGeneratedFilesAreInSync: the chart's CRD and RBAC rules and
+// dist/install.yaml are exactly what `make chart build-installer` produces
+// from the controller-gen output. Run that target after changing markers.
+func TestGeneratedFilesAreInSync(t *testing.T) {
+	if !bytes.Equal(readFile(t, "config/crd/bases/app.techweaver.io_vaultapps.yaml"), readFile(t, "charts/vault-sync-operator/crds/app.techweaver.io_vaultapps.yaml")) {
+		t.Error("charts/vault-sync-operator/crds differs from config/crd/bases: run make chart")
+	}
+	role := string(readFile(t, "config/rbac/role.yaml"))
+	rules := role[strings.Index(role, "rules:\n")+len("rules:\n"):]
+	if rules != string(readFile(t, "charts/vault-sync-operator/files/rbac-rules.yaml")) {
+		t.Error("charts/vault-sync-operator/files/rbac-rules.yaml differs from config/rbac/role.yaml: run make chart")
+	}
+	kustomized := run(t, testRig.Binaries.Kubectl, "kustomize", "config/default")
+	if !bytes.Equal(kustomized, readFile(t, "dist/install.yaml")) {
+		t.Error("dist/install.yaml is stale: run make build-installer")
+	}
+}
+
+// TestClusterRoleIsLeastPrivilege pins the operator's ClusterRole: any new
+// permission must be a deliberate change to this list.
+func TestClusterRoleIsLeastPrivilege(t *testing.T) {
+	var role rbacv1.ClusterRole
+	if err := yaml.UnmarshalStrict(readFile(t, "config/rbac/role.yaml"), &role); err != nil {
+		t.Fatal(err)
+	}
+	want := []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets", "services"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"get", "patch", "update"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+	}
+	if !reflect.DeepEqual(role.Rules, want) {
+		got, _ := yaml.Marshal(role.Rules)
+		t.Fatalf("ClusterRole rules changed:\n%s", got)
+	}
+}
+
+func TestHelmLint(t *testing.T) {
+	run(t, testRig.Binaries.Helm, "lint", "--strict", "charts/vault-sync-operator")
+}
+
+// TestHelmChartInstalls renders the chart with default and with
+// non-default values and creates the result in the apiserver.
+func TestHelmChartInstalls(t *testing.T) {
+	ctx := context.Background()
+	cases := map[string][]string{
+		"defaults": nil,
+		"production": {"--set", "replicaCount=2", "--set", "clusterName=prod-eu", "--set", "watchNamespaces={team-a,team-b}",
+			"--set", "vault.caSecret=vault-ca", "--set", "vault.namespace=admin", "--set", "vault.jwtAudience=vault",
+			"--set", "metrics.serviceMonitor.enabled=true", "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi"},
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			ns := "helm-" + name
+			if err := testRig.EnsureNamespace(ctx, ns); err != nil {
+				t.Fatal(err)
+			}
+			out := run(t, testRig.Binaries.Helm, append([]string{"template", "vso-" + name, "charts/vault-sync-operator", "--namespace", ns, "--include-crds"}, args...)...)
+			objs, err := manifests.Decode(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var crds, rest []*unstructured.Unstructured
+			for _, o := range objs {
+				if o.GetKind() == "CustomResourceDefinition" {
+					crds = append(crds, o)
+				} else {
+					rest = append(rest, o)
+				}
+			}
+			if len(crds) != 1 {
+				t.Fatalf("chart has %d CRDs, want the VaultApp CRD", len(crds))
+			}
+			for _, c := range crds {
+				if err := testRig.Client.Create(ctx, c, client.DryRunAll); err != nil {
+					t.Fatalf("CRD: %v", err)
+				}
+			}
+			if err := manifests.Create(ctx, testRig.Client, rest); err != nil {
+				t.Fatal(err)
+			}
+			dep := find(t, rest, "Deployment")
+			args := strings.Join(nestedStrings(dep, "spec", "template", "spec", "containers", "0", "args"), " ")
+			for _, want := range []string{"--vault-addr=", "--leader-elect=true", "--health-probe-bind-address=:8081"} {
+				if !strings.Contains(args, want) {
+					t.Errorf("args %q lack %q", args, want)
+				}
+			}
+			if name == "production" {
+				for _, want := range []string{"--cluster-name=prod-eu", "--watch-namespaces=team-a,team-b", "--vault-ca-cert=/etc/vault-ca/ca.crt", "--vault-namespace=admin", "--zap-log-level=debug"} {
+					if !strings.Contains(args, want) {
+						t.Errorf("args %q lack %q", args, want)
+					}
+				}
+				find(t, rest, "ServiceMonitor")
+			}
+		})
+	}
+}
+
+func TestHelmRefusesReplicasWithoutLeaderElection(t *testing.T) {
+	cmd := exec.Command(testRig.Binaries.Helm, "template", "x", "charts/vault-sync-operator", "--set", "replicaCount=2", "--set", "leaderElection.enabled=false")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "needs leaderElection.enabled=true") {
+		t.Fatalf("helm template accepted 2 replicas without leader election: %s", out)
+	}
+}
+
+// TestPlainManifestsInstall creates dist/install.yaml for real.
+func TestPlainManifestsInstall(t *testing.T) {
+	objs, err := manifests.ReadFile(filepath.Join(root, "dist/install.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var crds, rest []*unstructured.Unstructured
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "CustomResourceDefinition":
+			crds = append(crds, o)
+		case "Namespace": // the rig already made vault-sync-system for the operator's Vault identity
+			if o.GetName() != rig.OperatorNamespace {
+				t.Errorf("namespace %s, want %s", o.GetName(), rig.OperatorNamespace)
+			}
+		default:
+			rest = append(rest, o)
+		}
+	}
+	for _, c := range crds {
+		if err := testRig.Client.Create(context.Background(), c, client.DryRunAll); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := manifests.Create(context.Background(), testRig.Client, rest); err != nil {
+		t.Fatal(err)
+	}
+	dep := find(t, rest, "Deployment")
+	if dep.GetNamespace() != "vault-sync-system" {
+		t.Errorf("namespace %q", dep.GetNamespace())
+	}
+	probe := nestedStrings(dep, "spec", "template", "spec", "containers", "0", "livenessProbe", "httpGet", "path")
+	if len(probe) != 1 || probe[0] != "/healthz/ping" {
+		t.Errorf("liveness probe %v, want the process-only /healthz/ping", probe)
+	}
+}
+
+func find(t *testing.T, objs []*unstructured.Unstructured, kind string) *unstructured.Unstructured {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind {
+			return o
+		}
+	}
+	t.Fatalf("no %s rendered", kind)
+	return nil
+}
+
+// nestedStrings walks maps and (by index) lists and returns the strings found.
+func nestedStrings(u *unstructured.Unstructured, path ...string) []string {
+	var cur any = u.Object
+	for _, p := range path {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[p]
+		case []any:
+			i := int(p[0] - '0')
+			if i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		}
+	}
+	switch c := cur.(type) {
+	case string:
+		return []string{c}
+	case []any:
+		var out []string
+		for _, x := range c {
+			if s, ok := x.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
