@@ -69,3 +69,14 @@ func CreateFile(ctx context.Context, c client.Client, path string) error {
 	}
 	return nil
 }
+
+// Apply applies every object server-side, like `kubectl apply --server-side`:
+// objects that already exist are updated, not refused.
+func Apply(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) error {
+	for _, o := range objs {
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(o), client.FieldOwner("vault-sync-tests"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("apply %s %s/%s: %w", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+		}
+	}
+	return nil
+}
