@@ -1,0 +1,213 @@
+// Command bench (`make bench`) measures the operator on the real rig:
+// apiserver+etcd and a dev Vault on loopback, the operator binary as a
+// subprocess. It prints a table and one JSON line.
+//
+//	go run ./test/bench -n 1000 -apps 500 -m 100 -idle 60s -unrelated 50000
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+)
+
+type config struct {
+	n, apps, m, unrelated int
+	idle, refresh         time.Duration
+	operatorArgs          []string
+}
+
+// result is the JSON line; the table shows the same fields.
+type result struct {
+	Deployments          int     `json:"deployments"`
+	PushColdSeconds      float64 `json:"push_cold_start_s"`
+	PushSyncsPerSecond   float64 `json:"push_syncs_per_s"`
+	PushPropagationP50   float64 `json:"push_propagation_p50_s"`
+	PushPropagationP99   float64 `json:"push_propagation_p99_s"`
+	ColdVaultWritesPer   float64 `json:"cold_vault_writes_per_deployment"`
+	ColdVaultReadsPer    float64 `json:"cold_vault_reads_per_deployment"`
+	ColdMountLookups     float64 `json:"cold_vault_mount_lookups"`
+	ColdVaultLogins      float64 `json:"cold_vault_logins"`
+	ColdKubeGetsPer      float64 `json:"cold_kube_gets_per_deployment"`
+	ColdKubeWritesPer    float64 `json:"cold_kube_writes_per_deployment"`
+	RSSAfterPushMiB      float64 `json:"rss_after_push_mib"`
+	HeapAfterPushMiB     float64 `json:"heap_after_push_mib"`
+	UnrelatedSecrets     int     `json:"unrelated_secrets"`
+	RSSWithUnrelatedMiB  float64 `json:"rss_with_unrelated_mib"`
+	HeapWithUnrelatedMiB float64 `json:"heap_with_unrelated_mib"`
+	VaultApps            int     `json:"vaultapps"`
+	PullColdSeconds      float64 `json:"pull_cold_start_s"`
+	PullRotationP50      float64 `json:"pull_rotation_p50_s"`
+	PullRotationP99      float64 `json:"pull_rotation_p99_s"`
+	RefreshSeconds       float64 `json:"vaultapp_refresh_s"`
+	IdleSeconds          float64 `json:"idle_window_s"`
+	IdleVaultWrites      float64 `json:"idle_vault_writes"`
+	IdleVaultLogins      float64 `json:"idle_vault_logins"`
+	IdleVaultReads       float64 `json:"idle_vault_reads"`
+	IdleKubeWrites       float64 `json:"idle_kube_writes"`
+	PeakRSSMiB           float64 `json:"peak_rss_mib"`
+}
+
+func main() {
+	var cfg config
+	flag.IntVar(&cfg.n, "n", 1000, "annotated Deployments (each with its own Secret; every fifth in explicit mode)")
+	flag.IntVar(&cfg.apps, "apps", 500, "VaultApps")
+	flag.IntVar(&cfg.m, "m", 100, "changes measured for propagation and rotation")
+	flag.IntVar(&cfg.unrelated, "unrelated", 50000, "unrelated 4 KiB Secrets added for the memory check (0 skips)")
+	flag.DurationVar(&cfg.idle, "idle", 60*time.Second, "idle window")
+	flag.DurationVar(&cfg.refresh, "refresh", 10*time.Second, "VaultApp refresh interval during the run")
+	flag.Parse()
+	cfg.operatorArgs = flag.Args()
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func step(format string, a ...any) {
+	fmt.Fprintf(os.Stderr, "[%s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+}
+
+func run(cfg config) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root, err := rig.RepoRoot()
+	if err != nil {
+		return err
+	}
+	r, err := rig.Start(ctx, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")}, Logf: step})
+	if err != nil {
+		return err
+	}
+	defer r.Stop()
+	rc := *r.RestConfig
+	rc.QPS, rc.Burst = 2000, 4000
+	c, err := client.New(&rc, client.Options{Scheme: rig.Scheme()})
+	if err != nil {
+		return err
+	}
+	res := result{Deployments: cfg.n, VaultApps: cfg.apps, UnrelatedSecrets: cfg.unrelated, RefreshSeconds: cfg.refresh.Seconds(), IdleSeconds: cfg.idle.Seconds()}
+
+	step("creating %d Secrets and annotated Deployments", cfg.n)
+	if err := createPushObjects(ctx, c, r, cfg.n); err != nil {
+		return err
+	}
+	step("starting the operator")
+	start := time.Now()
+	op, err := startOperator(ctx, r, root, cfg.operatorArgs...)
+	if err != nil {
+		return err
+	}
+	defer op.stop()
+	if !poll(ctx, 50*time.Millisecond, 15*time.Minute, func() bool { return pushedCount(ctx, r) >= cfg.n }) {
+		return fmt.Errorf("push cold start did not finish (%d/%d)", pushedCount(ctx, r), cfg.n)
+	}
+	res.PushColdSeconds = time.Since(start).Seconds()
+	res.PushSyncsPerSecond = float64(cfg.n) / res.PushColdSeconds
+	step("push cold start: %d Deployments in %.2fs", cfg.n, res.PushColdSeconds)
+	time.Sleep(2 * time.Second) // let the last state patches land before counting
+	m0, err := op.scrape()
+	if err != nil {
+		return err
+	}
+	cold := m0.traffic()
+	nf := float64(cfg.n)
+	res.ColdVaultWritesPer, res.ColdVaultReadsPer = cold.VaultWrite/nf, cold.VaultRead/nf
+	res.ColdMountLookups, res.ColdVaultLogins = cold.VaultMount, cold.VaultLogin
+	res.ColdKubeGetsPer, res.ColdKubeWritesPer = cold.KubeGet/nf, cold.KubeWrite/nf
+	res.RSSAfterPushMiB, _ = op.memory()
+	res.HeapAfterPushMiB = m0.sum("go_memstats_heap_inuse_bytes") / (1 << 20)
+
+	step("propagation: changing %d Secrets one by one", cfg.m)
+	lat, err := propagate(ctx, c, r, cfg.n, cfg.m)
+	if err != nil {
+		return err
+	}
+	res.PushPropagationP50, res.PushPropagationP99 = percentile(lat, 0.5), percentile(lat, 0.99)
+
+	if cfg.unrelated > 0 {
+		step("adding %d unrelated 4 KiB Secrets", cfg.unrelated)
+		if err := createUnrelatedSecrets(ctx, c, r, cfg.unrelated); err != nil {
+			return err
+		}
+		time.Sleep(10 * time.Second)
+		res.RSSWithUnrelatedMiB, _ = op.memory()
+		if m, err := op.scrape(); err == nil {
+			res.HeapWithUnrelatedMiB = m.sum("go_memstats_heap_inuse_bytes") / (1 << 20)
+		}
+	}
+
+	if cfg.apps > 0 {
+		step("creating %d VaultApps", cfg.apps)
+		pstart := time.Now()
+		if err := createVaultApps(ctx, c, r, cfg.apps, cfg.refresh); err != nil {
+			return err
+		}
+		if !poll(ctx, 100*time.Millisecond, 10*time.Minute, func() bool { return appsSynced(ctx, c) >= cfg.apps }) {
+			return fmt.Errorf("pull cold start did not finish (%d/%d)", appsSynced(ctx, c), cfg.apps)
+		}
+		res.PullColdSeconds = time.Since(pstart).Seconds()
+		step("pull cold start: %d VaultApps in %.2fs", cfg.apps, res.PullColdSeconds)
+		m := cfg.m
+		if m > cfg.apps {
+			m = cfg.apps
+		}
+		rl, err := rotate(ctx, c, r, cfg.apps, m)
+		if err != nil {
+			return err
+		}
+		res.PullRotationP50, res.PullRotationP99 = percentile(rl, 0.5), percentile(rl, 0.99)
+	}
+
+	step("idle window: %s with nothing changing", cfg.idle)
+	time.Sleep(3 * time.Second)
+	b, err := op.scrape()
+	if err != nil {
+		return err
+	}
+	time.Sleep(cfg.idle)
+	a, err := op.scrape()
+	if err != nil {
+		return err
+	}
+	idle := a.traffic().minus(b.traffic())
+	res.IdleVaultWrites, res.IdleVaultLogins, res.IdleVaultReads, res.IdleKubeWrites = idle.VaultWrite+idle.VaultDelete, idle.VaultLogin, idle.VaultRead, idle.KubeWrite
+	_, res.PeakRSSMiB = op.memory()
+
+	printTable(res)
+	line, _ := json.Marshal(res)
+	fmt.Println(string(line))
+	return nil
+}
+
+func printTable(r result) {
+	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	row := func(k string, v any) { fmt.Fprintf(w, "%s\t%v\n", k, v) }
+	row("push: deployments", r.Deployments)
+	row("push: cold start (s)", fmt.Sprintf("%.2f", r.PushColdSeconds))
+	row("push: syncs/s", fmt.Sprintf("%.0f", r.PushSyncsPerSecond))
+	row("push: change -> vault p50 / p99 (s)", fmt.Sprintf("%.3f / %.3f", r.PushPropagationP50, r.PushPropagationP99))
+	row("cold: vault writes / reads per deployment", fmt.Sprintf("%.2f / %.2f", r.ColdVaultWritesPer, r.ColdVaultReadsPer))
+	row("cold: vault logins, mount look-ups", fmt.Sprintf("%.0f, %.0f", r.ColdVaultLogins, r.ColdMountLookups))
+	row("cold: kube GETs / writes per deployment", fmt.Sprintf("%.2f / %.2f", r.ColdKubeGetsPer, r.ColdKubeWritesPer))
+	row("memory after push: RSS / heap (MiB)", fmt.Sprintf("%.1f / %.1f", r.RSSAfterPushMiB, r.HeapAfterPushMiB))
+	row(fmt.Sprintf("memory with %d unrelated Secrets: RSS / heap (MiB)", r.UnrelatedSecrets), fmt.Sprintf("%.1f / %.1f", r.RSSWithUnrelatedMiB, r.HeapWithUnrelatedMiB))
+	row("pull: vaultapps", r.VaultApps)
+	row("pull: cold start (s)", fmt.Sprintf("%.2f", r.PullColdSeconds))
+	row(fmt.Sprintf("pull: vault change -> Secret+rollout p50 / p99 (s, refresh %.0fs)", r.RefreshSeconds), fmt.Sprintf("%.2f / %.2f", r.PullRotationP50, r.PullRotationP99))
+	row(fmt.Sprintf("idle %.0fs: vault writes, logins, reads", r.IdleSeconds), fmt.Sprintf("%.0f, %.0f, %.0f", r.IdleVaultWrites, r.IdleVaultLogins, r.IdleVaultReads))
+	row(fmt.Sprintf("idle %.0fs: kube writes", r.IdleSeconds), fmt.Sprintf("%.0f", r.IdleKubeWrites))
+	row("peak RSS (MiB)", fmt.Sprintf("%.1f", r.PeakRSSMiB))
+	w.Flush()
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+)
+
+const pullNamespaces = 10
+
+func appKey(i int) client.ObjectKey {
+	return client.ObjectKey{Namespace: fmt.Sprintf("pull-%d", i%pullNamespaces), Name: fmt.Sprintf("app-%d", i)}
+}
+
+func createVaultApps(ctx context.Context, c client.Client, r *rig.Rig, n int, refresh time.Duration) error {
+	if err := r.Vault.WritePolicy(ctx, "bench-apps", `path "kv/*" { capabilities = ["read"] }
+path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
+		return err
+	}
+	if err := r.Vault.WriteKubernetesRole(ctx, "kubernetes", "bench-apps", rig.KubernetesRole{
+		ServiceAccountNames: []string{rig.OperatorServiceAccount}, Namespaces: []string{rig.OperatorNamespace},
+		Policies: []string{"bench-apps"}, TTL: time.Hour}); err != nil {
+		return err
+	}
+	for k := 0; k < pullNamespaces; k++ {
+		if err := r.EnsureNamespace(ctx, fmt.Sprintf("pull-%d", k)); err != nil {
+			return err
+		}
+	}
+	if err := parallel(n, 16, func(i int) error {
+		_, err := r.Vault.Root.Logical().WriteWithContext(ctx, fmt.Sprintf("kv/data/bench/app-%d", i),
+			map[string]any{"data": map[string]any{"password": "initial"}})
+		return err
+	}); err != nil {
+		return err
+	}
+	return parallel(n, 32, func(i int) error {
+		k := appKey(i)
+		labels := map[string]string{"app": k.Name}
+		app := &appv1alpha1.VaultApp{
+			ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Name},
+			Spec: appv1alpha1.VaultAppSpec{
+				DeploymentSpec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1"}}}}},
+				Vault: appv1alpha1.VaultSpec{Role: "bench-apps", RefreshInterval: &metav1.Duration{Duration: refresh},
+					Secrets: []appv1alpha1.SecretRef{{Path: fmt.Sprintf("kv/data/bench/app-%d", i), Key: "password", TargetKey: "password"}}},
+			},
+		}
+		return c.Create(ctx, app)
+	})
+}
+
+// appsSynced counts VaultApps whose Secret and Deployment exist.
+func appsSynced(ctx context.Context, c client.Client) int {
+	var list appv1alpha1.VaultAppList
+	if err := c.List(ctx, &list); err != nil {
+		return 0
+	}
+	n := 0
+	for _, a := range list.Items {
+		if a.Status.SecretVersion != "" && meta.IsStatusConditionTrue(a.Status.Conditions, appv1alpha1.ConditionSecretsSynced) {
+			n++
+		}
+	}
+	return n
+}
+
+// rotate changes m values in Vault at once and measures, for each, the
+// time until the Secret and the Deployment's secret-version annotation follow.
+func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int) ([]time.Duration, error) {
+	type pending struct {
+		i       int
+		val     string
+		version string
+	}
+	var ps []pending
+	for j := 0; j < m; j++ {
+		i := (j * 7919) % n
+		var d appsv1.Deployment
+		if err := c.Get(ctx, appKey(i), &d); err != nil {
+			return nil, err
+		}
+		ps = append(ps, pending{i: i, val: fmt.Sprintf("rotated-%d", time.Now().UnixNano()), version: d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation]})
+	}
+	start := time.Now()
+	for _, p := range ps {
+		if _, err := r.Vault.Root.Logical().WriteWithContext(ctx, fmt.Sprintf("kv/data/bench/app-%d", p.i),
+			map[string]any{"data": map[string]any{"password": p.val}}); err != nil {
+			return nil, err
+		}
+	}
+	lat := make([]time.Duration, len(ps))
+	err := parallel(len(ps), len(ps), func(j int) error {
+		p := ps[j]
+		k := appKey(p.i)
+		ok := poll(ctx, 50*time.Millisecond, 2*time.Minute, func() bool {
+			var s corev1.Secret
+			var d appsv1.Deployment
+			if c.Get(ctx, client.ObjectKey{Namespace: k.Namespace, Name: appv1alpha1.SecretNameFor(k.Name)}, &s) != nil ||
+				string(s.Data["password"]) != p.val || c.Get(ctx, k, &d) != nil {
+				return false
+			}
+			return d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation] != p.version
+		})
+		if !ok {
+			return fmt.Errorf("rotation of %s not seen in 2m", k)
+		}
+		lat[j] = time.Since(start)
+		return nil
+	})
+	return lat, err
+}

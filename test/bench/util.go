@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"net"
+	"sort"
+	"time"
+)
+
+func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+
+// percentile of sorted-able durations, in seconds.
+func percentile(d []time.Duration, p float64) float64 {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(p*float64(len(s)-1) + 0.5)
+	return s[i].Seconds()
+}
+
+// poll calls ok every interval until it returns true or timeout passes.
+func poll(ctx context.Context, interval, timeout time.Duration, ok func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		if ok() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(interval):
+		}
+	}
+}
+
+// parallel runs fn(i) for i in [0,n) on w workers.
+func parallel(n, w int, fn func(i int) error) error {
+	errs := make(chan error, n)
+	idx := make(chan int)
+	for k := 0; k < w; k++ {
+		go func() {
+			for i := range idx {
+				errs <- fn(i)
+			}
+		}()
+	}
+	go func() {
+		for i := 0; i < n; i++ {
+			idx <- i
+		}
+		close(idx)
+	}()
+	var first error
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
