@@ -97,8 +97,9 @@ func (r *DeploymentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		return ok || controllerutil.ContainsFinalizer(o, pushsync.Finalizer)
 	})
 	// Status updates (replica counts) never change what is synced.
-	changed := predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{},
-		predicate.LabelChangedPredicate{}, finalizersOrDeletionChanged{})
+	changed := predicate.And(
+		predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, finalizersOrDeletionChanged{}),
+		notOwnStateUpdate{stateAnnotation: pushsync.AnnotationState, finalizer: pushsync.Finalizer})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("push-sync").
 		For(&appsv1.Deployment{}, builderWithPredicates(relevant, changed)).

@@ -36,6 +36,45 @@ func builderWithPredicates(p ...predicate.Predicate) builder.ForOption {
 	return builder.WithPredicates(p...)
 }
 
+// notOwnStateUpdate drops the update event caused by the operator's own
+// patch (state annotation written, finalizer added): reconciling it again
+// would only re-read the Secrets to find nothing to do.
+type notOwnStateUpdate struct {
+	predicate.Funcs
+	stateAnnotation, finalizer string
+}
+
+func (p notOwnStateUpdate) Update(e event.UpdateEvent) bool {
+	o, n := e.ObjectOld, e.ObjectNew
+	if o == nil || n == nil || o.GetGeneration() != n.GetGeneration() || !o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) {
+		return true
+	}
+	if !equalExcept(o.GetAnnotations(), n.GetAnnotations(), p.stateAnnotation) {
+		return true
+	}
+	oldF, newF := without(o.GetFinalizers(), p.finalizer), without(n.GetFinalizers(), p.finalizer)
+	removedOurs := slices.Contains(o.GetFinalizers(), p.finalizer) && !slices.Contains(n.GetFinalizers(), p.finalizer)
+	return removedOurs || !slices.Equal(oldF, newF)
+}
+
+func equalExcept(a, b map[string]string, skip string) bool {
+	for k, v := range a {
+		if k != skip && b[k] != v {
+			return false
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && k != skip {
+			return false
+		}
+	}
+	return true
+}
+
+func without(list []string, s string) []string {
+	return slices.DeleteFunc(slices.Clone(list), func(x string) bool { return x == s })
+}
+
 // finalizersOrDeletionChanged passes updates that add or remove finalizers
 // or start deletion: metadata changes that bump neither generation nor
 // annotations.

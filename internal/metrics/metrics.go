@@ -59,7 +59,15 @@ var (
 	}, []string{"kind", "code"})
 )
 
+// KubeRequests counts API server requests by verb and resource, so
+// benchmarks and users can tell object writes from events.
+var KubeRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: ns, Name: "kube_requests_total",
+	Help: "Requests to the Kubernetes API server, by verb (get, list, watch, create, update, patch, delete) and resource.",
+}, []string{"verb", "resource"})
+
 func init() {
+	ctrlmetrics.Registry.MustRegister(KubeRequests)
 	ctrlmetrics.Registry.MustRegister(SyncAttempts, SyncDuration, SecretsDiscovered, SecretNotFound,
 		SecretKeyMissing, ConfigParseErrors, VaultWriteErrors, AuthAttempts, VaultRequests)
 }

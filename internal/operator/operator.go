@@ -52,6 +52,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	cfg = rest.CopyConfig(cfg)
 	cfg.QPS, cfg.Burst = o.KubeAPIQPS, o.KubeAPIBurst
 	cfg.UserAgent = "vault-sync-operator"
+	metrics.InstrumentKubeClient(cfg)
 
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        Scheme(),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	"golang.org/x/sync/singleflight"
 )
 
 // mount is what the operator needs to know about a secrets engine mount.
@@ -25,6 +26,9 @@ type mountCache struct {
 	ttl time.Duration
 	mu  sync.RWMutex
 	m   map[string]mount
+	// lookups coalesces concurrent look-ups of one path: a thousand
+	// Deployments starting together cost one request, not one per worker.
+	lookups singleflight.Group
 }
 
 func newMountCache(ttl time.Duration) *mountCache {
@@ -57,6 +61,14 @@ func (s *Session) mountOf(ctx context.Context, path string) (mount, error) {
 	if m, ok := s.mounts.find(path); ok {
 		return m, nil
 	}
+	v, err, _ := s.mounts.lookups.Do(path, func() (any, error) { return s.lookupMount(ctx, path) })
+	if err != nil {
+		return mount{}, err
+	}
+	return v.(mount), nil
+}
+
+func (s *Session) lookupMount(ctx context.Context, path string) (mount, error) {
 	var sec *vaultapi.Secret
 	err := s.do(ctx, "mount lookup", path, func(c *vaultapi.Client) error {
 		var err error

@@ -41,6 +41,7 @@ type result struct {
 	ColdVaultLogins      float64 `json:"cold_vault_logins"`
 	ColdKubeGetsPer      float64 `json:"cold_kube_gets_per_deployment"`
 	ColdKubeWritesPer    float64 `json:"cold_kube_writes_per_deployment"`
+	ColdKubeEventsPer    float64 `json:"cold_kube_events_per_deployment"`
 	RSSAfterPushMiB      float64 `json:"rss_after_push_mib"`
 	HeapAfterPushMiB     float64 `json:"heap_after_push_mib"`
 	UnrelatedSecrets     int     `json:"unrelated_secrets"`
@@ -103,9 +104,13 @@ func run(cfg config) error {
 	if err := createPushObjects(ctx, c, r, cfg.n); err != nil {
 		return err
 	}
+	bin, err := buildOperator(r, root)
+	if err != nil {
+		return err
+	}
 	step("starting the operator")
 	start := time.Now()
-	op, err := startOperator(ctx, r, root, cfg.operatorArgs...)
+	op, err := startOperator(ctx, r, bin, cfg.operatorArgs...)
 	if err != nil {
 		return err
 	}
@@ -125,7 +130,7 @@ func run(cfg config) error {
 	nf := float64(cfg.n)
 	res.ColdVaultWritesPer, res.ColdVaultReadsPer = cold.VaultWrite/nf, cold.VaultRead/nf
 	res.ColdMountLookups, res.ColdVaultLogins = cold.VaultMount, cold.VaultLogin
-	res.ColdKubeGetsPer, res.ColdKubeWritesPer = cold.KubeGet/nf, cold.KubeWrite/nf
+	res.ColdKubeGetsPer, res.ColdKubeWritesPer, res.ColdKubeEventsPer = cold.KubeGet/nf, cold.KubeWrite/nf, cold.KubeEvents/nf
 	res.RSSAfterPushMiB, _ = op.memory()
 	res.HeapAfterPushMiB = m0.sum("go_memstats_heap_inuse_bytes") / (1 << 20)
 
@@ -182,7 +187,7 @@ func run(cfg config) error {
 		return err
 	}
 	idle := a.traffic().minus(b.traffic())
-	res.IdleVaultWrites, res.IdleVaultLogins, res.IdleVaultReads, res.IdleKubeWrites = idle.VaultWrite+idle.VaultDelete, idle.VaultLogin, idle.VaultRead, idle.KubeWrite
+	res.IdleVaultWrites, res.IdleVaultLogins, res.IdleVaultReads, res.IdleKubeWrites = idle.VaultWrite+idle.VaultDelete, idle.VaultLogin, idle.VaultRead, idle.KubeWrite+idle.KubeEvents
 	_, res.PeakRSSMiB = op.memory()
 
 	printTable(res)
@@ -200,7 +205,7 @@ func printTable(r result) {
 	row("push: change -> vault p50 / p99 (s)", fmt.Sprintf("%.3f / %.3f", r.PushPropagationP50, r.PushPropagationP99))
 	row("cold: vault writes / reads per deployment", fmt.Sprintf("%.2f / %.2f", r.ColdVaultWritesPer, r.ColdVaultReadsPer))
 	row("cold: vault logins, mount look-ups", fmt.Sprintf("%.0f, %.0f", r.ColdVaultLogins, r.ColdMountLookups))
-	row("cold: kube GETs / writes per deployment", fmt.Sprintf("%.2f / %.2f", r.ColdKubeGetsPer, r.ColdKubeWritesPer))
+	row("cold: kube GETs / object writes / events per deployment", fmt.Sprintf("%.2f / %.2f / %.2f", r.ColdKubeGetsPer, r.ColdKubeWritesPer, r.ColdKubeEventsPer))
 	row("memory after push: RSS / heap (MiB)", fmt.Sprintf("%.1f / %.1f", r.RSSAfterPushMiB, r.HeapAfterPushMiB))
 	row(fmt.Sprintf("memory with %d unrelated Secrets: RSS / heap (MiB)", r.UnrelatedSecrets), fmt.Sprintf("%.1f / %.1f", r.RSSWithUnrelatedMiB, r.HeapWithUnrelatedMiB))
 	row("pull: vaultapps", r.VaultApps)

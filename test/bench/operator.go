@@ -27,13 +27,19 @@ type operatorProc struct {
 	metricsAddr string
 }
 
-func startOperator(ctx context.Context, r *rig.Rig, root string, extra ...string) (*operatorProc, error) {
+// buildOperator builds the binary as `make build` does.
+func buildOperator(r *rig.Rig, root string) (string, error) {
 	bin := filepath.Join(r.Dir, "vault-sync-operator")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/vault-sync-operator")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/vault-sync-operator")
 	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build operator: %v\n%s", err, out)
+		return "", fmt.Errorf("build operator: %v\n%s", err, out)
 	}
+	return bin, nil
+}
+
+func startOperator(ctx context.Context, r *rig.Rig, bin string, extra ...string) (*operatorProc, error) {
 	p := &operatorProc{metricsAddr: freeAddr()}
 	args := append([]string{
 		"--kubeconfig=" + r.Kubeconfig,
@@ -147,7 +153,7 @@ func contains(list []string, v string) bool {
 // traffic is what the operator sent, from its own instrumentation.
 type traffic struct {
 	VaultLogin, VaultRead, VaultWrite, VaultDelete, VaultMount, VaultRenew float64
-	KubeGet, KubeList, KubeWrite                                           float64
+	KubeGet, KubeList, KubeWrite, KubeEvents                               float64
 }
 
 func (m metrics) traffic() traffic {
@@ -158,15 +164,17 @@ func (m metrics) traffic() traffic {
 		VaultDelete: m.sum("vault_sync_operator_vault_requests_total", "kind", "delete"),
 		VaultMount:  m.sum("vault_sync_operator_vault_requests_total", "kind", "mount_lookup"),
 		VaultRenew:  m.sum("vault_sync_operator_vault_requests_total", "kind", "renew"),
-		KubeGet:     m.sum("rest_client_requests_total", "method", "GET"),
-		KubeWrite:   m.sum("rest_client_requests_total", "method", "POST|PUT|PATCH|DELETE"),
+		KubeGet:     m.sum("vault_sync_operator_kube_requests_total", "verb", "get"),
+		KubeList:    m.sum("vault_sync_operator_kube_requests_total", "verb", "list"),
+		KubeWrite:   m.sum("vault_sync_operator_kube_requests_total", "verb", "create|update|patch|delete", "resource", "deployments|secrets|services|servicemonitors|vaultapps/status"),
+		KubeEvents:  m.sum("vault_sync_operator_kube_requests_total", "verb", "create|patch", "resource", "events"),
 	}
 }
 
 func (t traffic) minus(o traffic) traffic {
 	return traffic{t.VaultLogin - o.VaultLogin, t.VaultRead - o.VaultRead, t.VaultWrite - o.VaultWrite,
 		t.VaultDelete - o.VaultDelete, t.VaultMount - o.VaultMount, t.VaultRenew - o.VaultRenew,
-		t.KubeGet - o.KubeGet, t.KubeList - o.KubeList, t.KubeWrite - o.KubeWrite}
+		t.KubeGet - o.KubeGet, t.KubeList - o.KubeList, t.KubeWrite - o.KubeWrite, t.KubeEvents - o.KubeEvents}
 }
 
 func freeAddr() string {

@@ -194,10 +194,10 @@ func TestPushIdleSendsNothing(t *testing.T) {
 		return testutil.ToFloat64(metrics.VaultRequests.WithLabelValues("write", "204")) + testutil.ToFloat64(metrics.VaultRequests.WithLabelValues("write", "200"))
 	}
 	before := writes()
-	// Touching the Deployment (a label) re-runs the reconcile: nothing changed, so nothing is written.
+	// Touching the Deployment (an unrelated annotation) re-runs the reconcile: nothing changed, so nothing is written.
 	d := getDeployment(ns, "app")
 	patch := client.MergeFrom(d.DeepCopy())
-	d.Labels = map[string]string{"touched": "yes"}
+	d.Annotations["touched"] = "yes"
 	Expect(testRig.Client.Patch(context.Background(), d, patch)).To(Succeed())
 	Consistently(writes, 3*time.Second, 200*time.Millisecond).Should(Equal(before))
 }
