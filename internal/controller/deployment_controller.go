@@ -92,23 +92,29 @@ func (r *DeploymentReconciler) forget(key types.NamespacedName) {
 // SetupWithManager watches annotated Deployments (and those still carrying
 // the finalizer), and the Secrets they use through the Tracker.
 func (r *DeploymentReconciler) SetupWithManager(mgr ctrl.Manager) error {
-	relevant := predicate.NewPredicateFuncs(func(o client.Object) bool {
-		_, ok := o.GetAnnotations()[pushsync.AnnotationPath]
-		return ok || controllerutil.ContainsFinalizer(o, pushsync.Finalizer)
-	})
-	// Status updates (replica counts) never change what is synced.
-	changed := predicate.And(
-		predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, finalizersOrDeletionChanged{}),
-		notOwnStateUpdate{stateAnnotation: pushsync.AnnotationState, finalizer: pushsync.Finalizer})
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("push-sync").
-		For(&appsv1.Deployment{}, builderWithPredicates(relevant, changed)).
+		For(&appsv1.Deployment{}, builderWithPredicates(deploymentPredicates()...)).
 		WatchesRawSource(r.Tracker).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.MaxConcurrentReconciles,
 			RateLimiter:             newRateLimiter(),
 		}).
 		Complete(r)
+}
+
+// deploymentPredicates pass Deployments annotated for push sync (or still
+// carrying its finalizer), and only changes that matter to it: spec,
+// annotations, finalizers, deletion — not status updates, and not the
+// operator's own state patch.
+func deploymentPredicates() []predicate.Predicate {
+	relevant := predicate.NewPredicateFuncs(func(o client.Object) bool {
+		_, ok := o.GetAnnotations()[pushsync.AnnotationPath]
+		return ok || controllerutil.ContainsFinalizer(o, pushsync.Finalizer)
+	})
+	changed := predicate.Or(predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}, finalizersOrDeletionChanged{})
+	return []predicate.Predicate{relevant, changed,
+		notOwnStateUpdate{stateAnnotation: pushsync.AnnotationState, finalizer: pushsync.Finalizer}}
 }
 
 // secretsOf reads the named Secrets of a namespace from the API server.

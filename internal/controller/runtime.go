@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -46,7 +48,14 @@ type notOwnStateUpdate struct {
 
 func (p notOwnStateUpdate) Update(e event.UpdateEvent) bool {
 	o, n := e.ObjectOld, e.ObjectNew
-	if o == nil || n == nil || o.GetGeneration() != n.GetGeneration() || !o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) {
+	if o == nil || n == nil || !o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) {
+		return true
+	}
+	// Not the generation: the API server bumps a Deployment's generation
+	// on annotation changes too (they are copied to its ReplicaSets).
+	od, ok1 := o.(*appsv1.Deployment)
+	nd, ok2 := n.(*appsv1.Deployment)
+	if !ok1 || !ok2 || !equality.Semantic.DeepEqual(od.Spec, nd.Spec) {
 		return true
 	}
 	if !equalExcept(o.GetAnnotations(), n.GetAnnotations(), p.stateAnnotation) {

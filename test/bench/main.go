@@ -115,6 +115,12 @@ func run(cfg config) error {
 		return err
 	}
 	defer op.stop()
+	if os.Getenv("BENCH_DUMP") != "" {
+		defer func() {
+			b, _ := os.ReadFile(filepath.Join(r.Dir, "operator.log"))
+			_ = os.WriteFile("/tmp/operator.log", b, 0o644)
+		}()
+	}
 	if !poll(ctx, 50*time.Millisecond, 15*time.Minute, func() bool { return pushedCount(ctx, r) >= cfg.n }) {
 		return fmt.Errorf("push cold start did not finish (%d/%d)", pushedCount(ctx, r), cfg.n)
 	}
@@ -127,6 +133,12 @@ func run(cfg config) error {
 		return err
 	}
 	cold := m0.traffic()
+	if os.Getenv("BENCH_DUMP") != "" {
+		fmt.Fprintln(os.Stderr, "unchanged:", m0.sum("vault_sync_operator_sync_attempts_total", "result", "unchanged"), "success:", m0.sum("vault_sync_operator_sync_attempts_total", "result", "success"), "reconciles:", m0.sum("controller_runtime_reconcile_total", "controller", "push-sync"))
+		for _, s := range m0["vault_sync_operator_kube_requests_total"].Metric {
+			fmt.Fprintln(os.Stderr, s.Label, s.Counter.GetValue())
+		}
+	}
 	nf := float64(cfg.n)
 	res.ColdVaultWritesPer, res.ColdVaultReadsPer = cold.VaultWrite/nf, cold.VaultRead/nf
 	res.ColdMountLookups, res.ColdVaultLogins = cold.VaultMount, cold.VaultLogin
