@@ -42,8 +42,8 @@ func DefaultOptions() Options {
 		MetricsAddr:             ":8080",
 		ProbeAddr:               ":8081",
 		MaxConcurrentReconciles: 16,
-		KubeAPIQPS:              200,
-		KubeAPIBurst:            400,
+		KubeAPIQPS:              500,
+		KubeAPIBurst:            1000,
 		VaultAppRefresh:         5 * time.Minute,
 	}
 }

@@ -11,8 +11,6 @@ package secretwatch
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -120,9 +118,6 @@ func (t *Tracker) notify(obj any) {
 	q := t.queue
 	t.mu.Unlock()
 	for _, r := range reqs {
-		if os.Getenv("TRACKER_DEBUG") != "" {
-			fmt.Fprintf(os.Stderr, "tracker: %T %s -> %s\n", obj, k, r)
-		}
 		q.Add(r)
 	}
 }
