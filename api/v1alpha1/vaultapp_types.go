@@ -26,7 +26,6 @@ type VaultAppSpec struct {
 }
 
 // VaultSpec is the Vault side of a VaultApp.
-// +kubebuilder:validation:XValidation:rule="self.secrets.all(x, self.secrets.exists_one(y, y.targetKey == x.targetKey))",message="targetKey must be unique"
 type VaultSpec struct {
 	// Role is the Vault Kubernetes auth role the operator logs in with to
 	// read this application's secrets.
@@ -40,15 +39,21 @@ type VaultSpec struct {
 	AuthPath string `json:"authPath,omitempty"`
 
 	// RefreshInterval is how often Vault is re-read to pick up rotated
-	// values (default: the operator's --vaultapp-refresh-interval, 5m). At least 10s.
-	// +kubebuilder:validation:XValidation:rule="duration(self) >= duration('10s')",message="refreshInterval must be at least 10s"
+	// values, a duration such as "90s", "5m" or "1h30m" of at least 10s
+	// (default: the operator's --vaultapp-refresh-interval, 5m).
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:MaxLength=32
+	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$`
+	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') || duration(self) >= duration('10s')",message="refreshInterval must be at least 10s"
 	// +optional
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 
-	// Secrets maps Vault values to keys of the Secret.
+	// Secrets maps Vault values to keys of the Secret. Each targetKey may
+	// appear once (the apiserver rejects a duplicate as "Duplicate value").
 	// +kubebuilder:validation:MinItems=1
 	// +kubebuilder:validation:MaxItems=256
-	// +listType=atomic
+	// +listType=map
+	// +listMapKey=targetKey
 	// +required
 	Secrets []SecretRef `json:"secrets"`
 }
@@ -85,8 +90,8 @@ type MonitoringSpec struct {
 	// +required
 	Enabled bool `json:"enabled"`
 
-	// Port is the name of the container port serving metrics; empty means
-	// the first named container port.
+	// Port is the name of the container port serving metrics. Empty means
+	// the first named port of the pod template's containers, in order.
 	// +optional
 	Port string `json:"port,omitempty"`
 
@@ -113,8 +118,10 @@ type VaultAppStatus struct {
 	// DeploymentReady, MonitoringReady.
 	// +listType=map
 	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
 	// +optional
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
 
 	// SecretName is the Secret holding the values read from Vault.
 	// +optional
@@ -128,6 +135,11 @@ type VaultAppStatus struct {
 	// LastSecretUpdateTime is when the Secret's data last changed.
 	// +optional
 	LastSecretUpdateTime *metav1.Time `json:"lastSecretUpdateTime,omitempty"`
+
+	// LastSyncTime is when the operator last read every value from Vault
+	// successfully, whether or not the data changed.
+	// +optional
+	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 }
 
 // VaultApp is an application whose Deployment gets its secrets from Vault.
@@ -135,14 +147,19 @@ type VaultAppStatus struct {
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=va;vapp,categories=all
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
-// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`,priority=1
 // +kubebuilder:printcolumn:name="Secret",type=string,JSONPath=`.status.secretName`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type VaultApp struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec   VaultAppSpec   `json:"spec"`
+	// Spec is the application the operator runs and the Vault values it gets.
+	// +required
+	Spec VaultAppSpec `json:"spec"`
+
+	// Status is what the operator last observed; see status.conditions.
+	// +optional
 	Status VaultAppStatus `json:"status,omitempty"`
 }
 
@@ -151,7 +168,9 @@ type VaultApp struct {
 type VaultAppList struct {
 	metav1.TypeMeta `json:",inline"`
 	metav1.ListMeta `json:"metadata,omitempty"`
-	Items           []VaultApp `json:"items"`
+
+	// Items are the VaultApps.
+	Items []VaultApp `json:"items"`
 }
 
 func init() {

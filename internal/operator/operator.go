@@ -58,6 +58,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		Scheme:                        Scheme(),
 		Metrics:                       metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:        o.ProbeAddr,
+		PprofBindAddress:              o.PprofAddr,
 		LeaderElection:                o.LeaderElect,
 		LeaderElectionID:              "vault-sync-operator.vault-sync.io",
 		LeaderElectionNamespace:       o.LeaderElectionNS,

@@ -23,6 +23,7 @@ type Options struct {
 	VaultServiceAccount string
 
 	MetricsAddr             string
+	PprofAddr               string
 	ProbeAddr               string
 	LeaderElect             bool
 	LeaderElectionNS        string
@@ -55,6 +56,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.VaultServiceAccount, "vault-service-account", o.VaultServiceAccount, "namespace/name of a ServiceAccount whose token (TokenRequest API) is presented to Vault instead of --vault-jwt-file; for running out of cluster.")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus metrics endpoint; \"0\" disables it.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of /healthz and /readyz.")
+	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "Address of Go's /debug/pprof endpoints (empty or \"0\": off).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader so that only one replica writes; required with more than one replica.")
 	fs.StringVar(&o.LeaderElectionNS, "leader-election-namespace", o.LeaderElectionNS, "Namespace of the leader-election Lease (default: the operator's own namespace).")
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "Cluster name for multi-cluster installs: push paths become <mount>/clusters/<name>/<path>.")

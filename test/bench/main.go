@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 type config struct {
 	n, apps, m, unrelated int
 	idle, refresh         time.Duration
+	profiles              string
 	operatorArgs          []string
 }
 
@@ -68,6 +70,7 @@ func main() {
 	flag.IntVar(&cfg.unrelated, "unrelated", 50000, "unrelated 4 KiB Secrets added for the memory check (0 skips)")
 	flag.DurationVar(&cfg.idle, "idle", 60*time.Second, "idle window")
 	flag.DurationVar(&cfg.refresh, "refresh", 10*time.Second, "VaultApp refresh interval during the run")
+	flag.StringVar(&cfg.profiles, "profiles", "", "directory to save the operator's CPU profile of the push cold start and heap profiles (go tool pprof)")
 	flag.Parse()
 	cfg.operatorArgs = flag.Args()
 	if err := run(cfg); err != nil {
@@ -115,6 +118,25 @@ func run(cfg config) error {
 		return err
 	}
 	defer op.stop()
+	cpuDone := make(chan struct{})
+	if cfg.profiles != "" {
+		go func() {
+			defer close(cpuDone)
+			poll(ctx, 20*time.Millisecond, 10*time.Second, func() bool { // wait for the pprof listener
+				c, err := net.Dial("tcp", op.pprofAddr)
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			})
+			secs := fmt.Sprintf("profile?seconds=%d", int(max(2, float64(cfg.n)/300)))
+			if err := op.saveProfile(secs, filepath.Join(cfg.profiles, "cpu-push-cold.pprof")); err != nil {
+				step("cpu profile: %v", err)
+			}
+		}()
+	} else {
+		close(cpuDone)
+	}
 	if os.Getenv("BENCH_DUMP") != "" {
 		defer func() {
 			b, _ := os.ReadFile(filepath.Join(r.Dir, "operator.log"))
@@ -144,6 +166,12 @@ func run(cfg config) error {
 	res.ColdMountLookups, res.ColdVaultLogins = cold.VaultMount, cold.VaultLogin
 	res.ColdKubeGetsPer, res.ColdKubeWritesPer, res.ColdKubeEventsPer = cold.KubeGet/nf, cold.KubeWrite/nf, cold.KubeEvents/nf
 	res.RSSAfterPushMiB, _ = op.memory()
+	<-cpuDone
+	if cfg.profiles != "" {
+		if err := op.saveProfile("heap", filepath.Join(cfg.profiles, "heap-after-push.pprof")); err != nil {
+			step("heap profile: %v", err)
+		}
+	}
 	res.HeapAfterPushMiB = m0.sum("go_memstats_heap_inuse_bytes") / (1 << 20)
 
 	step("propagation: changing %d Secrets one by one", cfg.m)
@@ -160,6 +188,9 @@ func run(cfg config) error {
 		}
 		time.Sleep(10 * time.Second)
 		res.RSSWithUnrelatedMiB, _ = op.memory()
+		if cfg.profiles != "" {
+			_ = op.saveProfile("heap", filepath.Join(cfg.profiles, "heap-with-unrelated.pprof"))
+		}
 		if m, err := op.scrape(); err == nil {
 			res.HeapWithUnrelatedMiB = m.sum("go_memstats_heap_inuse_bytes") / (1 << 20)
 		}

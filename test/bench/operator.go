@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ import (
 type operatorProc struct {
 	cmd         *exec.Cmd
 	metricsAddr string
+	pprofAddr   string
 }
 
 // buildOperator builds the binary as `make build` does.
@@ -40,13 +42,14 @@ func buildOperator(r *rig.Rig, root string) (string, error) {
 }
 
 func startOperator(ctx context.Context, r *rig.Rig, bin string, extra ...string) (*operatorProc, error) {
-	p := &operatorProc{metricsAddr: freeAddr()}
+	p := &operatorProc{metricsAddr: freeAddr(), pprofAddr: freeAddr()}
 	args := append([]string{
 		"--kubeconfig=" + r.Kubeconfig,
 		"--vault-addr=" + r.Vault.Addr,
 		"--vault-service-account=" + rig.OperatorNamespace + "/" + rig.OperatorServiceAccount,
 		"--metrics-bind-address=" + p.metricsAddr,
 		"--health-probe-bind-address=" + freeAddr(),
+		"--pprof-bind-address=" + p.pprofAddr,
 		"--zap-log-level=error",
 	}, extra...)
 	p.cmd = exec.CommandContext(ctx, bin, args...)
@@ -60,6 +63,22 @@ func startOperator(ctx context.Context, r *rig.Rig, bin string, extra ...string)
 		return nil, err
 	}
 	return p, nil
+}
+
+// saveProfile writes a pprof profile ("heap", or "profile?seconds=N" for CPU) to path.
+func (p *operatorProc) saveProfile(kind, path string) error {
+	resp, err := http.Get("http://" + p.pprofAddr + "/debug/pprof/" + kind)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }
 
 func (p *operatorProc) stop() {
