@@ -43,8 +43,6 @@ const (
 	ReasonDeploymentProgressing = "DeploymentProgressing"
 	// ReasonDeploymentAvailable: every replica runs the current template and is available.
 	ReasonDeploymentAvailable = "DeploymentAvailable"
-	// ReasonDeploymentUnavailable: the Deployment has fewer available replicas than it needs (its Available condition is False).
-	ReasonDeploymentUnavailable = "DeploymentUnavailable"
 	// ReasonMonitoringDisabled: spec.monitoring is absent or disabled; nothing to scrape.
 	ReasonMonitoringDisabled = "MonitoringDisabled"
 	// ReasonServiceMonitorCRDMissing: prometheus-operator's ServiceMonitor CRD is not installed.

@@ -132,14 +132,12 @@ type VaultAppStatus struct {
 	// +optional
 	SecretVersion string `json:"secretVersion,omitempty"`
 
-	// LastSecretUpdateTime is when the Secret's data last changed.
+	// LastSecretUpdateTime is when the Secret's data last changed. (When
+	// Vault was last read is the metric
+	// vault_sync_operator_vaultapp_last_success_timestamp_seconds: a status
+	// field would turn every refresh into an API write.)
 	// +optional
 	LastSecretUpdateTime *metav1.Time `json:"lastSecretUpdateTime,omitempty"`
-
-	// LastSyncTime is when the operator last read every value from Vault
-	// successfully, whether or not the data changed.
-	// +optional
-	LastSyncTime *metav1.Time `json:"lastSyncTime,omitempty"`
 }
 
 // VaultApp is an application whose Deployment gets its secrets from Vault.

@@ -302,7 +302,7 @@ func TestVaultAppValidation(t *testing.T) {
 
 	dup := newApp(ns, "dup", appv1alpha1.SecretRef{Path: "kv/data/x", Key: "a", TargetKey: "same"},
 		appv1alpha1.SecretRef{Path: "kv/data/y", Key: "b", TargetKey: "same"})
-	Expect(testRig.Client.Create(context.Background(), dup)).To(MatchError(ContainSubstring("targetKey must be unique")))
+	Expect(testRig.Client.Create(context.Background(), dup)).To(MatchError(ContainSubstring(`spec.vault.secrets[1]: Duplicate value: {"targetKey":"same"}`)))
 
 	badKey := newApp(ns, "badkey", appv1alpha1.SecretRef{Path: "kv/data/x", Key: "a", TargetKey: "no/slash"})
 	Expect(testRig.Client.Create(context.Background(), badKey)).To(MatchError(ContainSubstring("targetKey")))
