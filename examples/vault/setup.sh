@@ -41,7 +41,7 @@ path "${KV_MOUNT}/data/${prefix}*" {
   capabilities = ["create", "update", "read", "delete"]
 }
 path "${KV_MOUNT}/metadata/${prefix}*" {
-  capabilities = ["read", "delete"]
+  capabilities = ["create", "update", "read", "delete"]
 }
 # lets the operator find a path's mount and KV version
 path "sys/internal/ui/mounts/*" {

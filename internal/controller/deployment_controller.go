@@ -25,8 +25,8 @@ import (
 type KVStore interface {
 	ResolveKV(ctx context.Context, path string) (vault.Location, error)
 	ReadKV(ctx context.Context, loc vault.Location) (*vault.KVSecret, error)
-	WriteKV(ctx context.Context, loc vault.Location, data map[string]any) error
-	DeleteKV(ctx context.Context, loc vault.Location) error
+	WriteOwned(ctx context.Context, loc vault.Location, data map[string]any, owner vault.Owner, known bool) error
+	DeleteOwned(ctx context.Context, loc vault.Location, owner vault.Owner) error
 }
 
 // DeploymentReconciler pushes the Secrets of Deployments annotated with
@@ -80,6 +80,12 @@ func (r *DeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, r.invalidConfig(ctx, &dep, cfgErr)
 	}
 	return r.sync(ctx, &dep, cfg, state)
+}
+
+// owner is how the Deployment is named in the custom metadata of what is
+// written for it.
+func (r *DeploymentReconciler) owner(dep *appsv1.Deployment) vault.Owner {
+	return vault.NewOwner(r.ClusterName, dep.Namespace, "Deployment", dep.Name)
 }
 
 // forget drops what is kept in memory about a Deployment that is gone.

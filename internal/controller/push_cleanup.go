@@ -65,7 +65,13 @@ func (r *DeploymentReconciler) disable(ctx context.Context, dep *appsv1.Deployme
 func (r *DeploymentReconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, locs []vault.Location) ([]string, error) {
 	var removed []string
 	for _, l := range locs {
-		if err := r.Vault.DeleteKV(ctx, l); err != nil {
+		err := r.Vault.DeleteOwned(ctx, l, r.owner(dep))
+		if vault.IsCategory(err, vault.CategoryConflict) {
+			// Someone else owns it now: not ours to delete.
+			r.warn(ctx, dep, ReasonVaultPathConflict, fmt.Errorf("left in vault, not deleted: %w", err))
+			continue
+		}
+		if err != nil {
 			metrics.VaultWriteErrors.WithLabelValues(string(vault.CategoryOf(err))).Inc()
 			err = fmt.Errorf("failed to delete secret from vault: %w", err)
 			r.warn(ctx, dep, ReasonVaultDeleteFailed, err)

@@ -20,6 +20,9 @@ const (
 	ReasonVaultAuthFailed = "VaultAuthFailed"
 	// ReasonVaultWriteFailed: a Vault write (or the mount look-up before it) failed.
 	ReasonVaultWriteFailed = "VaultWriteFailed"
+	// ReasonVaultPathConflict: the path holds data another object (or someone
+	// outside the operator) wrote; nothing is written or deleted there.
+	ReasonVaultPathConflict = "VaultPathConflict"
 	// ReasonVaultDeleteFailed: removing data from Vault failed; the finalizer stays and it is retried.
 	ReasonVaultDeleteFailed = "VaultDeleteFailed"
 )

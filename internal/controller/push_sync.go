@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,7 +72,8 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 				return ctrl.Result{}, r.syncFailed(ctx, dep, vaultOpError("read", err))
 			}
 		}
-		if err := r.Vault.WriteKV(ctx, locs[i], toAny(w.Data)); err != nil {
+		known := slices.Contains(state.Locations, locs[i])
+		if err := r.Vault.WriteOwned(ctx, locs[i], toAny(w.Data), r.owner(dep), known); err != nil {
 			return ctrl.Result{}, r.syncFailed(ctx, dep, vaultOpError("write", err))
 		}
 		written = append(written, paths[i])
@@ -124,6 +126,10 @@ func (r *DeploymentReconciler) syncFailed(ctx context.Context, dep *appsv1.Deplo
 		return ctrl.TerminalError(err)
 	case errors.As(err, &ce):
 		return r.invalidConfig(ctx, dep, err)
+	case vault.IsCategory(err, vault.CategoryConflict):
+		metrics.VaultWriteErrors.WithLabelValues(string(vault.CategoryConflict)).Inc()
+		r.warn(ctx, dep, ReasonVaultPathConflict, err)
+		return err // backs off; the other owner may release the path
 	case vault.IsCategory(err, vault.CategoryAuth):
 		metrics.VaultWriteErrors.WithLabelValues(string(vault.CategoryAuth)).Inc()
 		r.warn(ctx, dep, ReasonVaultAuthFailed, err)

@@ -27,7 +27,8 @@ const (
 	CategoryNotFound Category = "not_found"
 	// CategoryUnavailable: Vault is sealed, a standby, rate limiting, or answered 5xx.
 	CategoryUnavailable Category = "unavailable"
-	// CategoryConflict: a check-and-set write lost against a concurrent writer.
+	// CategoryConflict: the path belongs to another owner, or a check-and-set
+	// write lost against a concurrent writer.
 	CategoryConflict Category = "conflict"
 	// CategoryTooLarge: the request exceeded Vault's maximum request size.
 	CategoryTooLarge Category = "too_large"
@@ -60,7 +61,7 @@ func (e *Error) Error() string {
 	case CategoryNotFound:
 		b.WriteString("not found")
 	case CategoryConflict:
-		b.WriteString("check-and-set conflict")
+		b.WriteString("conflict")
 	case CategoryTooLarge:
 		b.WriteString("request too large")
 	case CategoryAuth:

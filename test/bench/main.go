@@ -20,6 +20,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/vault-sync-io/vault-sync-operator/test/opproc"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -107,30 +108,30 @@ func run(cfg config) error {
 	if err := createPushObjects(ctx, c, r, cfg.n); err != nil {
 		return err
 	}
-	bin, err := buildOperator(r, root)
+	bin, err := opproc.Build(r, root)
 	if err != nil {
 		return err
 	}
 	step("starting the operator")
 	start := time.Now()
-	op, err := startOperator(ctx, r, bin, cfg.operatorArgs...)
+	op, err := opproc.Start(ctx, r, bin, cfg.operatorArgs...)
 	if err != nil {
 		return err
 	}
-	defer op.stop()
+	defer op.Stop()
 	cpuDone := make(chan struct{})
 	if cfg.profiles != "" {
 		go func() {
 			defer close(cpuDone)
 			poll(ctx, 20*time.Millisecond, 10*time.Second, func() bool { // wait for the pprof listener
-				c, err := net.Dial("tcp", op.pprofAddr)
+				c, err := net.Dial("tcp", op.PprofAddr)
 				if err == nil {
 					c.Close()
 				}
 				return err == nil
 			})
 			secs := fmt.Sprintf("profile?seconds=%d", int(max(2, float64(cfg.n)/300)))
-			if err := op.saveProfile(secs, filepath.Join(cfg.profiles, "cpu-push-cold.pprof")); err != nil {
+			if err := op.SaveProfile(secs, filepath.Join(cfg.profiles, "cpu-push-cold.pprof")); err != nil {
 				step("cpu profile: %v", err)
 			}
 		}()
@@ -150,13 +151,13 @@ func run(cfg config) error {
 	res.PushSyncsPerSecond = float64(cfg.n) / res.PushColdSeconds
 	step("push cold start: %d Deployments in %.2fs", cfg.n, res.PushColdSeconds)
 	time.Sleep(2 * time.Second) // let the last state patches land before counting
-	m0, err := op.scrape()
+	m0, err := op.Scrape()
 	if err != nil {
 		return err
 	}
-	cold := m0.traffic()
+	cold := m0.Traffic()
 	if os.Getenv("BENCH_DUMP") != "" {
-		fmt.Fprintln(os.Stderr, "unchanged:", m0.sum("vault_sync_operator_sync_attempts_total", "result", "unchanged"), "success:", m0.sum("vault_sync_operator_sync_attempts_total", "result", "success"), "reconciles:", m0.sum("controller_runtime_reconcile_total", "controller", "push-sync"))
+		fmt.Fprintln(os.Stderr, "unchanged:", m0.Sum("vault_sync_operator_sync_attempts_total", "result", "unchanged"), "success:", m0.Sum("vault_sync_operator_sync_attempts_total", "result", "success"), "reconciles:", m0.Sum("controller_runtime_reconcile_total", "controller", "push-sync"))
 		for _, s := range m0["vault_sync_operator_kube_requests_total"].Metric {
 			fmt.Fprintln(os.Stderr, s.Label, s.Counter.GetValue())
 		}
@@ -165,14 +166,14 @@ func run(cfg config) error {
 	res.ColdVaultWritesPer, res.ColdVaultReadsPer = cold.VaultWrite/nf, cold.VaultRead/nf
 	res.ColdMountLookups, res.ColdVaultLogins = cold.VaultMount, cold.VaultLogin
 	res.ColdKubeGetsPer, res.ColdKubeWritesPer, res.ColdKubeEventsPer = cold.KubeGet/nf, cold.KubeWrite/nf, cold.KubeEvents/nf
-	res.RSSAfterPushMiB, _ = op.memory()
+	res.RSSAfterPushMiB, _ = op.Memory()
 	<-cpuDone
 	if cfg.profiles != "" {
-		if err := op.saveProfile("heap", filepath.Join(cfg.profiles, "heap-after-push.pprof")); err != nil {
+		if err := op.SaveProfile("heap", filepath.Join(cfg.profiles, "heap-after-push.pprof")); err != nil {
 			step("heap profile: %v", err)
 		}
 	}
-	res.HeapAfterPushMiB = m0.sum("go_memstats_heap_inuse_bytes") / (1 << 20)
+	res.HeapAfterPushMiB = m0.Sum("go_memstats_heap_inuse_bytes") / (1 << 20)
 
 	step("propagation: changing %d Secrets one by one", cfg.m)
 	lat, err := propagate(ctx, c, r, cfg.n, cfg.m)
@@ -187,12 +188,12 @@ func run(cfg config) error {
 			return err
 		}
 		time.Sleep(10 * time.Second)
-		res.RSSWithUnrelatedMiB, _ = op.memory()
+		res.RSSWithUnrelatedMiB, _ = op.Memory()
 		if cfg.profiles != "" {
-			_ = op.saveProfile("heap", filepath.Join(cfg.profiles, "heap-with-unrelated.pprof"))
+			_ = op.SaveProfile("heap", filepath.Join(cfg.profiles, "heap-with-unrelated.pprof"))
 		}
-		if m, err := op.scrape(); err == nil {
-			res.HeapWithUnrelatedMiB = m.sum("go_memstats_heap_inuse_bytes") / (1 << 20)
+		if m, err := op.Scrape(); err == nil {
+			res.HeapWithUnrelatedMiB = m.Sum("go_memstats_heap_inuse_bytes") / (1 << 20)
 		}
 	}
 
@@ -220,18 +221,18 @@ func run(cfg config) error {
 
 	step("idle window: %s with nothing changing", cfg.idle)
 	time.Sleep(3 * time.Second)
-	b, err := op.scrape()
+	b, err := op.Scrape()
 	if err != nil {
 		return err
 	}
 	time.Sleep(cfg.idle)
-	a, err := op.scrape()
+	a, err := op.Scrape()
 	if err != nil {
 		return err
 	}
-	idle := a.traffic().minus(b.traffic())
+	idle := a.Traffic().Minus(b.Traffic())
 	res.IdleVaultWrites, res.IdleVaultLogins, res.IdleVaultReads, res.IdleKubeWrites = idle.VaultWrite+idle.VaultDelete, idle.VaultLogin, idle.VaultRead, idle.KubeWrite+idle.KubeEvents
-	_, res.PeakRSSMiB = op.memory()
+	_, res.PeakRSSMiB = op.Memory()
 
 	printTable(res)
 	line, _ := json.Marshal(res)

@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"net"
 	"sort"
 	"time"
 )
-
-func netListen() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
 
 // percentile of sorted-able durations, in seconds.
 func percentile(d []time.Duration, p float64) float64 {

@@ -258,8 +258,9 @@ func TestVaultAppMonitoringToggles(t *testing.T) {
 
 	setMonitoring := func(enabled bool) {
 		a := getApp(ns, "app")
+		patch := client.MergeFrom(a.DeepCopy()) // no resourceVersion: the operator's status writes do not conflict
 		a.Spec.Monitoring.Enabled = enabled
-		ExpectWithOffset(1, testRig.Client.Update(context.Background(), a)).To(Succeed())
+		ExpectWithOffset(1, testRig.Client.Patch(context.Background(), a, patch)).To(Succeed())
 	}
 	setMonitoring(false)
 	Eventually(func() *monitoringv1.ServiceMonitor { return getObj(ns, "app", &monitoringv1.ServiceMonitor{}) }, 20*time.Second).Should(BeNil())

@@ -51,6 +51,10 @@ type Options struct {
 	CRDDirectoryPaths []string
 	// Logf reports progress (optional).
 	Logf func(format string, args ...any)
+	// WithCluster adds kube-controller-manager, kube-scheduler and a
+	// KWOK-simulated node, so Deployments get ReplicaSets and Ready pods and
+	// the garbage collector runs. Without it (faster) only the apiserver runs.
+	WithCluster bool
 }
 
 // Rig is a running apiserver+etcd and Vault.
@@ -70,6 +74,7 @@ type Rig struct {
 	ReviewerJWT string
 
 	env      *envtest.Environment
+	cluster  cluster
 	stopOnce sync.Once
 }
 
@@ -146,6 +151,11 @@ func Start(ctx context.Context, opts Options) (_ *Rig, err error) {
 		return nil, fmt.Errorf("configure vault: %w", err)
 	}
 	logf("vault up and configured in %s at %s (proxy %s)", time.Since(vstart).Round(time.Millisecond), r.Vault.DirectAddr, r.Vault.Addr)
+	if opts.WithCluster {
+		if err = r.startCluster(ctx, logf); err != nil {
+			return nil, fmt.Errorf("whole-cluster rig: %w", err)
+		}
+	}
 	return r, nil
 }
 
@@ -261,6 +271,7 @@ func (r *Rig) ServiceAccountToken(ctx context.Context, ns, name string, audience
 func (r *Rig) Stop() error {
 	var err error
 	r.stopOnce.Do(func() {
+		r.cluster.stop()
 		if r.Vault != nil {
 			r.Vault.stop()
 		}
@@ -273,3 +284,5 @@ func (r *Rig) Stop() error {
 	})
 	return err
 }
+
+func objKey(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }

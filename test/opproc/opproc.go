@@ -1,10 +1,14 @@
-package main
+// Package opproc runs the operator binary as its own process against the
+// rig, the way it runs in a cluster: for the benchmark (memory, metrics) and
+// for tests that restart or kill it.
+package opproc
 
 import (
 	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -23,14 +27,15 @@ import (
 
 // operatorProc is the operator binary running against the rig, as it runs
 // in a cluster (its own process, so its memory can be measured).
-type operatorProc struct {
+type Proc struct {
 	cmd         *exec.Cmd
-	metricsAddr string
-	pprofAddr   string
+	MetricsAddr string
+	PprofAddr   string
+	ProbeAddr   string
 }
 
-// buildOperator builds the binary as `make build` does.
-func buildOperator(r *rig.Rig, root string) (string, error) {
+// Build builds the binary as `make build` does.
+func Build(r *rig.Rig, root string) (string, error) {
 	bin := filepath.Join(r.Dir, "vault-sync-operator")
 	build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/vault-sync-operator")
 	build.Dir = root
@@ -41,19 +46,19 @@ func buildOperator(r *rig.Rig, root string) (string, error) {
 	return bin, nil
 }
 
-func startOperator(ctx context.Context, r *rig.Rig, bin string, extra ...string) (*operatorProc, error) {
-	p := &operatorProc{metricsAddr: freeAddr(), pprofAddr: freeAddr()}
+func Start(ctx context.Context, r *rig.Rig, bin string, extra ...string) (*Proc, error) {
+	p := &Proc{MetricsAddr: freeAddr(), PprofAddr: freeAddr(), ProbeAddr: freeAddr()}
 	args := append([]string{
 		"--kubeconfig=" + r.Kubeconfig,
 		"--vault-addr=" + r.Vault.Addr,
 		"--vault-service-account=" + rig.OperatorNamespace + "/" + rig.OperatorServiceAccount,
-		"--metrics-bind-address=" + p.metricsAddr,
-		"--health-probe-bind-address=" + freeAddr(),
-		"--pprof-bind-address=" + p.pprofAddr,
+		"--metrics-bind-address=" + p.MetricsAddr,
+		"--health-probe-bind-address=" + p.ProbeAddr,
+		"--pprof-bind-address=" + p.PprofAddr,
 		"--zap-log-level=error",
 	}, extra...)
 	p.cmd = exec.CommandContext(ctx, bin, args...)
-	logf, err := os.Create(filepath.Join(r.Dir, "operator.log"))
+	logf, err := os.OpenFile(filepath.Join(r.Dir, "operator.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
 	}
@@ -65,9 +70,9 @@ func startOperator(ctx context.Context, r *rig.Rig, bin string, extra ...string)
 	return p, nil
 }
 
-// saveProfile writes a pprof profile ("heap", or "profile?seconds=N" for CPU) to path.
-func (p *operatorProc) saveProfile(kind, path string) error {
-	resp, err := http.Get("http://" + p.pprofAddr + "/debug/pprof/" + kind)
+// SaveProfile writes a pprof profile ("heap", or "profile?seconds=N" for CPU) to path.
+func (p *Proc) SaveProfile(kind, path string) error {
+	resp, err := http.Get("http://" + p.PprofAddr + "/debug/pprof/" + kind)
 	if err != nil {
 		return err
 	}
@@ -81,7 +86,7 @@ func (p *operatorProc) saveProfile(kind, path string) error {
 	return err
 }
 
-func (p *operatorProc) stop() {
+func (p *Proc) Stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(done) }()
@@ -92,8 +97,8 @@ func (p *operatorProc) stop() {
 	}
 }
 
-// memory returns the current and peak resident set size in MiB.
-func (p *operatorProc) memory() (rss, peak float64) {
+// Memory returns the current and peak resident set size in MiB.
+func (p *Proc) Memory() (rss, peak float64) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		return 0, 0
@@ -116,11 +121,11 @@ func (p *operatorProc) memory() (rss, peak float64) {
 	return rss, peak
 }
 
-// metrics is one scrape of the operator's metrics endpoint.
-type metrics map[string]*dto.MetricFamily
+// Metrics is one scrape of the operator's metrics endpoint.
+type Metrics map[string]*dto.MetricFamily
 
-func (p *operatorProc) scrape() (metrics, error) {
-	resp, err := http.Get("http://" + p.metricsAddr + "/metrics")
+func (p *Proc) Scrape() (Metrics, error) {
+	resp, err := http.Get("http://" + p.MetricsAddr + "/metrics")
 	if err != nil {
 		return nil, err
 	}
@@ -129,9 +134,9 @@ func (p *operatorProc) scrape() (metrics, error) {
 	return parser.TextToMetricFamilies(resp.Body)
 }
 
-// sum adds the samples of a metric whose labels match every given pair
+// Sum adds the samples of a metric whose labels match every given pair
 // (a value of "*" matches anything; a list "A|B" matches either).
-func (m metrics) sum(name string, labels ...string) float64 {
+func (m Metrics) Sum(name string, labels ...string) float64 {
 	mf := m[name]
 	if mf == nil {
 		return 0
@@ -169,35 +174,35 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// traffic is what the operator sent, from its own instrumentation.
-type traffic struct {
+// Traffic is what the operator sent, from its own instrumentation.
+type Traffic struct {
 	VaultLogin, VaultRead, VaultWrite, VaultDelete, VaultMount, VaultRenew float64
 	KubeGet, KubeList, KubeWrite, KubeEvents                               float64
 }
 
-func (m metrics) traffic() traffic {
-	return traffic{
-		VaultLogin:  m.sum("vault_sync_operator_vault_requests_total", "kind", "login"),
-		VaultRead:   m.sum("vault_sync_operator_vault_requests_total", "kind", "read"),
-		VaultWrite:  m.sum("vault_sync_operator_vault_requests_total", "kind", "write"),
-		VaultDelete: m.sum("vault_sync_operator_vault_requests_total", "kind", "delete"),
-		VaultMount:  m.sum("vault_sync_operator_vault_requests_total", "kind", "mount_lookup"),
-		VaultRenew:  m.sum("vault_sync_operator_vault_requests_total", "kind", "renew"),
-		KubeGet:     m.sum("vault_sync_operator_kube_requests_total", "verb", "get"),
-		KubeList:    m.sum("vault_sync_operator_kube_requests_total", "verb", "list"),
-		KubeWrite:   m.sum("vault_sync_operator_kube_requests_total", "verb", "create|update|patch|delete", "resource", "deployments|secrets|services|servicemonitors|vaultapps/status"),
-		KubeEvents:  m.sum("vault_sync_operator_kube_requests_total", "verb", "create|patch", "resource", "events"),
+func (m Metrics) Traffic() Traffic {
+	return Traffic{
+		VaultLogin:  m.Sum("vault_sync_operator_vault_requests_total", "kind", "login"),
+		VaultRead:   m.Sum("vault_sync_operator_vault_requests_total", "kind", "read"),
+		VaultWrite:  m.Sum("vault_sync_operator_vault_requests_total", "kind", "write"),
+		VaultDelete: m.Sum("vault_sync_operator_vault_requests_total", "kind", "delete"),
+		VaultMount:  m.Sum("vault_sync_operator_vault_requests_total", "kind", "mount_lookup"),
+		VaultRenew:  m.Sum("vault_sync_operator_vault_requests_total", "kind", "renew"),
+		KubeGet:     m.Sum("vault_sync_operator_kube_requests_total", "verb", "get"),
+		KubeList:    m.Sum("vault_sync_operator_kube_requests_total", "verb", "list"),
+		KubeWrite:   m.Sum("vault_sync_operator_kube_requests_total", "verb", "create|update|patch|delete", "resource", "deployments|secrets|services|servicemonitors|vaultapps/status"),
+		KubeEvents:  m.Sum("vault_sync_operator_kube_requests_total", "verb", "create|patch", "resource", "events"),
 	}
 }
 
-func (t traffic) minus(o traffic) traffic {
-	return traffic{t.VaultLogin - o.VaultLogin, t.VaultRead - o.VaultRead, t.VaultWrite - o.VaultWrite,
+func (t Traffic) Minus(o Traffic) Traffic {
+	return Traffic{t.VaultLogin - o.VaultLogin, t.VaultRead - o.VaultRead, t.VaultWrite - o.VaultWrite,
 		t.VaultDelete - o.VaultDelete, t.VaultMount - o.VaultMount, t.VaultRenew - o.VaultRenew,
 		t.KubeGet - o.KubeGet, t.KubeList - o.KubeList, t.KubeWrite - o.KubeWrite, t.KubeEvents - o.KubeEvents}
 }
 
 func freeAddr() string {
-	l, err := netListen()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}

@@ -1,0 +1,121 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// Custom metadata keys that mark a KV v2 secret as written by the operator
+// for one object. Nothing is ever overwritten or deleted unless it carries
+// the same owner.
+const (
+	MetaManagedBy = "vault-sync.io/managed-by"
+	MetaOwner     = "vault-sync.io/owner"
+	managedBy     = "vault-sync-operator"
+)
+
+// Owner names the object a secret is written for: its cluster (may be
+// empty), namespace, kind and name, e.g. "prod/default/Deployment/my-app".
+type Owner string
+
+// NewOwner builds the owner of an object.
+func NewOwner(cluster, namespace, kind, name string) Owner {
+	return Owner(fmt.Sprintf("%s/%s/%s/%s", cluster, namespace, kind, name))
+}
+
+// WriteOwned writes data at loc for owner, refusing to take over data that
+// is not owner's:
+//
+//   - KV v2: the secret's custom metadata must name owner, or the secret must
+//     not exist. Anything else is a CategoryConflict error and nothing is
+//     written. The write is a check-and-set against the version seen, so a
+//     concurrent writer is detected instead of overwritten. A new secret is
+//     stamped with owner.
+//   - KV v1 has no metadata: known says whether the caller's own record lists
+//     loc; an existing secret the record does not list is a conflict.
+func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
+	if loc.Version != 2 {
+		if !known {
+			if _, err := s.ReadKV(ctx, loc); err == nil {
+				return conflict(loc, "a secret exists there that this operator did not write")
+			} else if !IsCategory(err, CategoryNotFound) {
+				return err
+			}
+		}
+		return s.WriteKV(ctx, loc, data)
+	}
+	md, err := s.metadata(ctx, loc)
+	if err != nil {
+		return err
+	}
+	cas := 0
+	if md != nil {
+		if err := checkOwner(loc, md, owner); err != nil {
+			return err
+		}
+		cas = md.CurrentVersion
+	}
+	err = s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+		_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data, vaultapi.WithCheckAndSet(cas))
+		return err
+	})
+	if IsCategory(err, CategoryConflict) {
+		return conflict(loc, "it was changed concurrently by another writer (check-and-set failed); retrying")
+	}
+	if err != nil || md != nil {
+		return err
+	}
+	return s.do(ctx, "write", loc.Mount+"/metadata/"+loc.Path, func(c *vaultapi.Client) error {
+		return c.KVv2(loc.Mount).PutMetadata(ctx, loc.Path, vaultapi.KVMetadataPutInput{
+			CustomMetadata: map[string]any{MetaManagedBy: managedBy, MetaOwner: string(owner)}})
+	})
+}
+
+// DeleteOwned removes loc if owner wrote it. On KV v2 a secret whose
+// metadata names someone else (or no one) is left alone and reported as a
+// CategoryConflict error; a missing one is not an error.
+func (s *Session) DeleteOwned(ctx context.Context, loc Location, owner Owner) error {
+	if loc.Version == 2 {
+		md, err := s.metadata(ctx, loc)
+		if err != nil || md == nil {
+			return err
+		}
+		if err := checkOwner(loc, md, owner); err != nil {
+			return err
+		}
+	}
+	return s.DeleteKV(ctx, loc)
+}
+
+// metadata reads KV v2 metadata; nil when the secret does not exist.
+func (s *Session) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetadata, error) {
+	var md *vaultapi.KVMetadata
+	err := s.do(ctx, "read", loc.Mount+"/metadata/"+loc.Path, func(c *vaultapi.Client) error {
+		var err error
+		md, err = c.KVv2(loc.Mount).GetMetadata(ctx, loc.Path)
+		if errors.Is(err, vaultapi.ErrSecretNotFound) {
+			md, err = nil, nil
+		}
+		return err
+	})
+	return md, err
+}
+
+func checkOwner(loc Location, md *vaultapi.KVMetadata, owner Owner) error {
+	got, _ := md.CustomMetadata[MetaOwner].(string)
+	switch {
+	case got == string(owner):
+		return nil
+	case got == "":
+		return conflict(loc, "a secret exists there that this operator did not write (no "+MetaOwner+" custom metadata); choose another path, or delete it in Vault if it should be replaced")
+	default:
+		return conflict(loc, fmt.Sprintf("it belongs to %s; two objects cannot sync to one path", got))
+	}
+}
+
+func conflict(loc Location, why string) error {
+	return &Error{Category: CategoryConflict, Op: "write", Path: loc.String(), Err: errors.New(why)}
+}
