@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	ctrl "sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -63,6 +64,20 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 		return requeue, nil
 	}
 
+	// New locations are recorded, with the finalizer, before anything is
+	// written there: a Deployment deleted at any moment after a write
+	// still has its finalizer and a record of what to clean up. (An empty
+	// hash marks the record as not yet synced.) Content changes to known
+	// locations need no such step.
+	written0 := state
+	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) || len(newLocations(state.Locations, locs)) > 0 {
+		pending := pushsync.State{Locations: append(slices.Clone(state.Locations), newLocations(state.Locations, locs)...)}
+		if err := r.record(ctx, dep, pending, true); err != nil {
+			return ctrl.Result{}, err
+		}
+		state = pending
+	}
+
 	var written []string
 	for i, w := range writes {
 		if unchanged { // periodic check: rewrite only what drifted
@@ -72,7 +87,7 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 				return ctrl.Result{}, r.syncFailed(ctx, dep, vaultOpError("read", err))
 			}
 		}
-		known := slices.Contains(state.Locations, locs[i])
+		known := slices.Contains(written0.Locations, locs[i])
 		if err := r.Vault.WriteOwned(ctx, locs[i], toAny(w.Data), r.owner(dep), known); err != nil {
 			return ctrl.Result{}, r.syncFailed(ctx, dep, vaultOpError("write", err))
 		}
@@ -187,6 +202,17 @@ func vaultOpError(op string, err error) error {
 		return fmt.Errorf("failed to read secret from vault: %w", err)
 	}
 	return fmt.Errorf("failed to %s secret to vault: %w", op, err)
+}
+
+// newLocations returns the locations of want that have not been recorded.
+func newLocations(recorded, want []vault.Location) []vault.Location {
+	var out []vault.Location
+	for _, l := range want {
+		if !slices.Contains(recorded, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func toAny(m map[string]string) map[string]any {

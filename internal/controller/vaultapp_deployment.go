@@ -134,9 +134,15 @@ func deploymentReadiness(d *appsv1.Deployment) (metav1.ConditionStatus, string, 
 		return metav1.ConditionTrue, appv1alpha1.ReasonDeploymentAvailable, fmt.Sprintf("%d/%d replicas available", st.AvailableReplicas, want)
 	}
 	msg := fmt.Sprintf("%d/%d replicas updated, %d available", st.UpdatedReplicas, want, st.AvailableReplicas)
-	for _, c := range st.Conditions {
-		if c.Status != corev1.ConditionTrue && c.Reason != "" {
-			return metav1.ConditionFalse, c.Reason, msg + ": " + c.Message
+	// A stalled rollout (Progressing=False, e.g. ProgressDeadlineExceeded)
+	// says more than Available=False (MinimumReplicasUnavailable).
+	failing := map[appsv1.DeploymentConditionType]corev1.ConditionStatus{appsv1.DeploymentProgressing: corev1.ConditionFalse,
+		appsv1.DeploymentReplicaFailure: corev1.ConditionTrue, appsv1.DeploymentAvailable: corev1.ConditionFalse}
+	for _, t := range []appsv1.DeploymentConditionType{appsv1.DeploymentProgressing, appsv1.DeploymentReplicaFailure, appsv1.DeploymentAvailable} {
+		for _, c := range st.Conditions {
+			if c.Type == t && c.Status == failing[t] && c.Reason != "" {
+				return metav1.ConditionFalse, c.Reason, msg + ": " + c.Message
+			}
 		}
 	}
 	return metav1.ConditionFalse, appv1alpha1.ReasonDeploymentProgressing, msg

@@ -33,7 +33,7 @@ func TestPushNeverTakesOverForeignData(t *testing.T) {
 	create(newDeployment(ns, "first", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns + "/shared",
 		pushsync.AnnotationSecrets: `[{"name":"creds"}]`}))
 	eventuallyVault("secret/data/" + ns + "/shared").Should(Equal(map[string]any{"k": "mine"}))
-	Expect(customMetadata("secret/metadata/"+ns+"/shared")).To(HaveKeyWithValue(vault.MetaOwner, "/"+ns+"/Deployment/first"))
+	Expect(customMetadata("secret/metadata/" + ns + "/shared")).To(HaveKeyWithValue(vault.MetaOwner, "/"+ns+"/Deployment/first"))
 
 	// A second Deployment on the same path: conflict, first's data intact.
 	create(newSecret(ns, "other", "k", "theirs"))

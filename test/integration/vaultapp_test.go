@@ -279,9 +279,10 @@ func TestVaultAppRevertsHandEditsOfItsDeployment(t *testing.T) {
 	Eventually(func() *appsv1.Deployment { return getObj(ns, "app", &appsv1.Deployment{}) }, 20*time.Second).ShouldNot(BeNil())
 
 	dep := getObj(ns, "app", &appsv1.Deployment{})
+	patch := client.MergeFrom(dep.DeepCopy())
 	dep.Spec.Template.Spec.Containers[0].Image = "evil.example.com/app:latest"
 	dep.Spec.Template.Spec.Containers[0].VolumeMounts = nil
-	Expect(testRig.Client.Update(context.Background(), dep)).To(Succeed())
+	Expect(testRig.Client.Patch(context.Background(), dep, patch)).To(Succeed())
 	Eventually(func() string {
 		return getObj(ns, "app", &appsv1.Deployment{}).Spec.Template.Spec.Containers[0].Image
 	}, 10*time.Second, 100*time.Millisecond).Should(Equal("example.com/app:1"))
