@@ -25,14 +25,15 @@ import (
 
 func main() {
 	verbose := flag.Bool("v", false, "show the operator's logs")
+	apiserverOnly := flag.Bool("apiserver-only", false, "run only kube-apiserver+etcd (faster; Deployments get no pods)")
 	flag.Parse()
-	if err := run(*verbose); err != nil {
+	if err := run(*verbose, !*apiserverOnly); err != nil {
 		fmt.Fprintln(os.Stderr, "sandbox:", err)
 		os.Exit(1)
 	}
 }
 
-func run(verbose bool) error {
+func run(verbose, withCluster bool) error {
 	logOut := os.Stderr
 	if !verbose {
 		logOut, _ = os.Open(os.DevNull)
@@ -49,6 +50,7 @@ func run(verbose bool) error {
 	r, err := rig.Start(ctx, rig.Options{
 		CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")},
 		Logf:              func(f string, a ...any) { say(f, a...) },
+		WithCluster:       withCluster,
 	})
 	if err != nil {
 		return err
@@ -68,6 +70,7 @@ func run(verbose bool) error {
 	opts.VaultServiceAccount = rig.OperatorNamespace + "/" + rig.OperatorServiceAccount
 	opts.MetricsAddr = "127.0.0.1:8080"
 	opts.ProbeAddr = "127.0.0.1:8081"
+	opts.VaultAppRefresh = 10 * time.Second // so a change in Vault shows within seconds
 	op, err := operator.New(r.RestConfig, opts)
 	if err != nil {
 		return err
@@ -86,6 +89,11 @@ func run(verbose bool) error {
 	}
 	if err := report(ctx, r); err != nil {
 		return err
+	}
+	if withCluster {
+		if err := showRollout(ctx, r); err != nil {
+			return err
+		}
 	}
 	printHowTo(r)
 	say("sandbox ready. Press Ctrl-C to stop.")

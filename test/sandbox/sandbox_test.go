@@ -64,6 +64,10 @@ wait:
 		"pull: condition MonitoringReady=True",
 		"export KUBECONFIG=",
 		"export VAULT_ADDR=",
+		"controller-manager, scheduler and kwok node up",
+		"pull: the sample's pods",
+		"1/1      running",
+		"pull: rolled out: vaultapp.techweaver.io/secret-version",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
