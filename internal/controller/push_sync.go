@@ -31,7 +31,6 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 
 	names := pushsync.SecretNames(cfg, &dep.Spec.Template.Spec)
 	r.Tracker.Track(key, names) // before reading: no change can slip between
-	metrics.SecretsDiscovered.WithLabelValues(dep.Namespace, dep.Name).Set(float64(len(names)))
 
 	secrets, err := r.secretsOf(ctx, dep.Namespace, names)
 	if err != nil {
@@ -60,7 +59,6 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 	verify := cfg.ReconcileInterval > 0 && r.verifyDue(key, cfg.ReconcileInterval)
 	requeue := ctrl.Result{RequeueAfter: jitter(cfg.ReconcileInterval)}
 	if unchanged && !verify {
-		metrics.SyncAttempts.WithLabelValues(dep.Namespace, dep.Name, "unchanged").Inc()
 		return requeue, nil
 	}
 

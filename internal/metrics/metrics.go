@@ -18,17 +18,13 @@ const ns = "vault_sync_operator"
 var (
 	SyncAttempts = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Name: "sync_attempts_total",
-		Help: "Push syncs of annotated Deployments, by result (success, unchanged, error).",
+		Help: "Push syncs of annotated Deployments that had something to write, by result (success, error). Reconciles that find nothing changed are not counted.",
 	}, []string{"namespace", "deployment", "result"})
 	SyncDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: ns, Name: "sync_duration_seconds",
 		Help:    "Duration of push syncs that reached Vault.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	})
-	SecretsDiscovered = prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Namespace: ns, Name: "secrets_discovered",
-		Help: "Kubernetes Secrets referenced by each annotated Deployment.",
-	}, []string{"namespace", "deployment"})
 	SecretNotFound = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: ns, Name: "secret_not_found_errors_total",
 		Help: "Syncs that failed because a referenced Secret does not exist.",
@@ -68,7 +64,7 @@ var KubeRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 func init() {
 	ctrlmetrics.Registry.MustRegister(KubeRequests)
-	ctrlmetrics.Registry.MustRegister(SyncAttempts, SyncDuration, SecretsDiscovered, SecretNotFound,
+	ctrlmetrics.Registry.MustRegister(SyncAttempts, SyncDuration, SecretNotFound,
 		SecretKeyMissing, ConfigParseErrors, VaultWriteErrors, AuthAttempts, VaultRequests)
 }
 
@@ -85,8 +81,28 @@ func (VaultObserver) Request(kind vault.RequestKind, code int) {
 
 // ForgetDeployment drops the per-Deployment series of a deleted Deployment.
 func ForgetDeployment(namespace, name string) {
-	SecretsDiscovered.DeleteLabelValues(namespace, name)
 	SyncAttempts.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "deployment": name})
+}
+
+// secretsDiscovered reports, at scrape time, the Secrets referenced by
+// annotated Deployments per namespace: computed from the tracker instead
+// of a series per Deployment, so it costs no memory between scrapes.
+type secretsDiscovered struct{ count func() map[string]int }
+
+var secretsDiscoveredDesc = prometheus.NewDesc(ns+"_secrets_discovered",
+	"Kubernetes Secrets referenced by annotated Deployments (auto-discovered or selected), by namespace.", []string{"namespace"}, nil)
+
+func (c secretsDiscovered) Describe(ch chan<- *prometheus.Desc) { ch <- secretsDiscoveredDesc }
+
+func (c secretsDiscovered) Collect(ch chan<- prometheus.Metric) {
+	for n, v := range c.count() {
+		ch <- prometheus.MustNewConstMetric(secretsDiscoveredDesc, prometheus.GaugeValue, float64(v), n)
+	}
+}
+
+// RegisterSecretsDiscovered exposes vault_sync_operator_secrets_discovered from count.
+func RegisterSecretsDiscovered(count func() map[string]int) error {
+	return ctrlmetrics.Registry.Register(secretsDiscovered{count: count})
 }
 
 // VaultApp (pull).

@@ -87,12 +87,16 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	if len(o.WatchNamespaces) == 1 {
 		watchNS = o.WatchNamespaces[0]
 	}
+	tracker := secretwatch.New(md, watchNS)
+	if err := metrics.RegisterSecretsDiscovered(tracker.ReferencedPerNamespace); err != nil {
+		return nil, err
+	}
 	push := &controller.DeploymentReconciler{
 		Client: mgr.GetClient(),
 		// Secrets are read on demand, never cached: see cacheOptions.
 		Secrets:                 mgr.GetAPIReader(),
 		Vault:                   pool.Operator(),
-		Tracker:                 secretwatch.New(md, watchNS),
+		Tracker:                 tracker,
 		Recorder:                mgr.GetEventRecorderFor("vault-sync-operator"), //nolint:staticcheck // see controller.EventRecorder
 		ClusterName:             o.ClusterName,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,

@@ -11,6 +11,7 @@ package secretwatch
 
 import (
 	"context"
+	"slices"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -34,8 +35,8 @@ type Tracker struct {
 	namespace string // "" for all namespaces
 
 	mu     sync.Mutex
-	users  map[types.NamespacedName]map[types.NamespacedName]struct{} // secret -> deployments
-	uses   map[types.NamespacedName][]types.NamespacedName            // deployment -> secrets
+	users  map[types.NamespacedName][]types.NamespacedName // secret -> deployments (usually one)
+	uses   map[types.NamespacedName][]types.NamespacedName // deployment -> secrets
 	queue  workqueue.TypedRateLimitingInterface[reconcile.Request]
 	synced chan struct{}
 }
@@ -45,7 +46,7 @@ var _ source.TypedSyncingSource[reconcile.Request] = &Tracker{}
 // New creates a Tracker watching Secrets in namespace ("" for all).
 func New(client metadata.Interface, namespace string) *Tracker {
 	return &Tracker{client: client, namespace: namespace,
-		users: map[types.NamespacedName]map[types.NamespacedName]struct{}{},
+		users: map[types.NamespacedName][]types.NamespacedName{},
 		uses:  map[types.NamespacedName][]types.NamespacedName{}, synced: make(chan struct{})}
 }
 
@@ -64,10 +65,7 @@ func (t *Tracker) Track(deployment types.NamespacedName, secrets []string) {
 	for i, s := range secrets {
 		k := types.NamespacedName{Namespace: deployment.Namespace, Name: s}
 		keys[i] = k
-		if t.users[k] == nil {
-			t.users[k] = map[types.NamespacedName]struct{}{}
-		}
-		t.users[k][deployment] = struct{}{}
+		t.users[k] = append(t.users[k], deployment)
 	}
 	t.uses[deployment] = keys
 }
@@ -81,12 +79,26 @@ func (t *Tracker) Forget(deployment types.NamespacedName) {
 
 func (t *Tracker) forgetLocked(d types.NamespacedName) {
 	for _, k := range t.uses[d] {
-		delete(t.users[k], d)
-		if len(t.users[k]) == 0 {
+		users := slices.DeleteFunc(t.users[k], func(u types.NamespacedName) bool { return u == d })
+		if len(users) == 0 {
 			delete(t.users, k)
+		} else {
+			t.users[k] = users
 		}
 	}
 	delete(t.uses, d)
+}
+
+// ReferencedPerNamespace counts the Secrets referenced by tracked
+// Deployments, by namespace (the secrets_discovered metric).
+func (t *Tracker) ReferencedPerNamespace() map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]int{}
+	for k := range t.users {
+		out[k.Namespace]++
+	}
+	return out
 }
 
 // Tracked returns the number of Secrets currently referenced (for tests and metrics).
@@ -112,7 +124,7 @@ func (t *Tracker) notify(obj any) {
 	k := types.NamespacedName{Namespace: m.GetNamespace(), Name: m.GetName()}
 	t.mu.Lock()
 	reqs := make([]reconcile.Request, 0, len(t.users[k]))
-	for d := range t.users[k] {
+	for _, d := range t.users[k] {
 		reqs = append(reqs, reconcile.Request{NamespacedName: d})
 	}
 	q := t.queue

@@ -28,39 +28,44 @@ type config struct {
 	n, apps, m, unrelated int
 	idle, refresh         time.Duration
 	profiles              string
+	cluster               bool
+	memLimit              string
 	operatorArgs          []string
 }
 
 // result is the JSON line; the table shows the same fields.
 type result struct {
-	Deployments          int     `json:"deployments"`
-	PushColdSeconds      float64 `json:"push_cold_start_s"`
-	PushSyncsPerSecond   float64 `json:"push_syncs_per_s"`
-	PushPropagationP50   float64 `json:"push_propagation_p50_s"`
-	PushPropagationP99   float64 `json:"push_propagation_p99_s"`
-	ColdVaultWritesPer   float64 `json:"cold_vault_writes_per_deployment"`
-	ColdVaultReadsPer    float64 `json:"cold_vault_reads_per_deployment"`
-	ColdMountLookups     float64 `json:"cold_vault_mount_lookups"`
-	ColdVaultLogins      float64 `json:"cold_vault_logins"`
-	ColdKubeGetsPer      float64 `json:"cold_kube_gets_per_deployment"`
-	ColdKubeWritesPer    float64 `json:"cold_kube_writes_per_deployment"`
-	ColdKubeEventsPer    float64 `json:"cold_kube_events_per_deployment"`
-	RSSAfterPushMiB      float64 `json:"rss_after_push_mib"`
-	HeapAfterPushMiB     float64 `json:"heap_after_push_mib"`
-	UnrelatedSecrets     int     `json:"unrelated_secrets"`
-	RSSWithUnrelatedMiB  float64 `json:"rss_with_unrelated_mib"`
-	HeapWithUnrelatedMiB float64 `json:"heap_with_unrelated_mib"`
-	VaultApps            int     `json:"vaultapps"`
-	PullColdSeconds      float64 `json:"pull_cold_start_s"`
-	PullRotationP50      float64 `json:"pull_rotation_p50_s"`
-	PullRotationP99      float64 `json:"pull_rotation_p99_s"`
-	RefreshSeconds       float64 `json:"vaultapp_refresh_s"`
-	IdleSeconds          float64 `json:"idle_window_s"`
-	IdleVaultWrites      float64 `json:"idle_vault_writes"`
-	IdleVaultLogins      float64 `json:"idle_vault_logins"`
-	IdleVaultReads       float64 `json:"idle_vault_reads"`
-	IdleKubeWrites       float64 `json:"idle_kube_writes"`
-	PeakRSSMiB           float64 `json:"peak_rss_mib"`
+	Deployments          int                `json:"deployments"`
+	PushColdSeconds      float64            `json:"push_cold_start_s"`
+	PushSyncsPerSecond   float64            `json:"push_syncs_per_s"`
+	PushPropagationP50   float64            `json:"push_propagation_p50_s"`
+	PushPropagationP99   float64            `json:"push_propagation_p99_s"`
+	ColdVaultWritesPer   float64            `json:"cold_vault_writes_per_deployment"`
+	ColdVaultReadsPer    float64            `json:"cold_vault_reads_per_deployment"`
+	ColdMountLookups     float64            `json:"cold_vault_mount_lookups"`
+	ColdVaultLogins      float64            `json:"cold_vault_logins"`
+	ColdKubeGetsPer      float64            `json:"cold_kube_gets_per_deployment"`
+	ColdKubeWritesPer    float64            `json:"cold_kube_writes_per_deployment"`
+	ColdKubeEventsPer    float64            `json:"cold_kube_events_per_deployment"`
+	RSSAfterPushMiB      float64            `json:"rss_after_push_mib"`
+	HeapAfterPushMiB     float64            `json:"heap_after_push_mib"`
+	UnrelatedSecrets     int                `json:"unrelated_secrets"`
+	RSSWithUnrelatedMiB  float64            `json:"rss_with_unrelated_mib"`
+	HeapWithUnrelatedMiB float64            `json:"heap_with_unrelated_mib"`
+	VaultApps            int                `json:"vaultapps"`
+	PullColdSeconds      float64            `json:"pull_cold_start_s"`
+	PullRotationP50      float64            `json:"pull_rotation_p50_s"`
+	PullRotationP99      float64            `json:"pull_rotation_p99_s"`
+	RefreshSeconds       float64            `json:"vaultapp_refresh_s"`
+	IdleSeconds          float64            `json:"idle_window_s"`
+	IdleVaultWrites      float64            `json:"idle_vault_writes"`
+	IdleVaultLogins      float64            `json:"idle_vault_logins"`
+	IdleVaultReads       float64            `json:"idle_vault_reads"`
+	IdleKubeWrites       float64            `json:"idle_kube_writes"`
+	PeakRSSMiB           float64            `json:"peak_rss_mib"`
+	WholeCluster         bool               `json:"whole_cluster"`
+	ClusterStartSeconds  float64            `json:"cluster_processes_start_s,omitempty"`
+	ClusterRSSMiB        map[string]float64 `json:"cluster_processes_rss_mib,omitempty"`
 }
 
 func main() {
@@ -71,6 +76,8 @@ func main() {
 	flag.IntVar(&cfg.unrelated, "unrelated", 50000, "unrelated 4 KiB Secrets added for the memory check (0 skips)")
 	flag.DurationVar(&cfg.idle, "idle", 60*time.Second, "idle window")
 	flag.DurationVar(&cfg.refresh, "refresh", 10*time.Second, "VaultApp refresh interval during the run")
+	flag.StringVar(&cfg.memLimit, "operator-gomemlimit", "", "GOMEMLIMIT of the operator process (as a container memory limit would set it through automemlimit), e.g. 90MiB")
+	flag.BoolVar(&cfg.cluster, "cluster", false, "run on the whole-cluster rig (controller-manager, scheduler, kwok): VaultApp rotations then measure real rollouts")
 	flag.StringVar(&cfg.profiles, "profiles", "", "directory to save the operator's CPU profile of the push cold start and heap profiles (go tool pprof)")
 	flag.Parse()
 	cfg.operatorArgs = flag.Args()
@@ -91,7 +98,8 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	r, err := rig.Start(ctx, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")}, Logf: step})
+	r, err := rig.Start(ctx, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")}, Logf: step,
+		WithCluster: cfg.cluster})
 	if err != nil {
 		return err
 	}
@@ -102,7 +110,7 @@ func run(cfg config) error {
 	if err != nil {
 		return err
 	}
-	res := result{Deployments: cfg.n, VaultApps: cfg.apps, UnrelatedSecrets: cfg.unrelated, RefreshSeconds: cfg.refresh.Seconds(), IdleSeconds: cfg.idle.Seconds()}
+	res := result{WholeCluster: cfg.cluster, ClusterStartSeconds: r.ClusterStartup.Seconds(), Deployments: cfg.n, VaultApps: cfg.apps, UnrelatedSecrets: cfg.unrelated, RefreshSeconds: cfg.refresh.Seconds(), IdleSeconds: cfg.idle.Seconds()}
 
 	step("creating %d Secrets and annotated Deployments", cfg.n)
 	if err := createPushObjects(ctx, c, r, cfg.n); err != nil {
@@ -114,7 +122,11 @@ func run(cfg config) error {
 	}
 	step("starting the operator")
 	start := time.Now()
-	op, err := opproc.Start(ctx, r, bin, cfg.operatorArgs...)
+	var env []string
+	if cfg.memLimit != "" {
+		env = append(env, "GOMEMLIMIT="+cfg.memLimit)
+	}
+	op, err := opproc.Start(ctx, r, bin, env, cfg.operatorArgs...)
 	if err != nil {
 		return err
 	}
@@ -157,7 +169,7 @@ func run(cfg config) error {
 	}
 	cold := m0.Traffic()
 	if os.Getenv("BENCH_DUMP") != "" {
-		fmt.Fprintln(os.Stderr, "unchanged:", m0.Sum("vault_sync_operator_sync_attempts_total", "result", "unchanged"), "success:", m0.Sum("vault_sync_operator_sync_attempts_total", "result", "success"), "reconciles:", m0.Sum("controller_runtime_reconcile_total", "controller", "push-sync"))
+		fmt.Fprintln(os.Stderr, "syncs:", m0.Sum("vault_sync_operator_sync_attempts_total", "result", "success"), "reconciles:", m0.Sum("controller_runtime_reconcile_total", "controller", "push-sync"))
 		for _, s := range m0["vault_sync_operator_kube_requests_total"].Metric {
 			fmt.Fprintln(os.Stderr, s.Label, s.Counter.GetValue())
 		}
@@ -212,7 +224,7 @@ func run(cfg config) error {
 		if m > cfg.apps {
 			m = cfg.apps
 		}
-		rl, err := rotate(ctx, c, r, cfg.apps, m)
+		rl, err := rotate(ctx, c, r, cfg.apps, m, cfg.cluster)
 		if err != nil {
 			return err
 		}
@@ -233,6 +245,9 @@ func run(cfg config) error {
 	idle := a.Traffic().Minus(b.Traffic())
 	res.IdleVaultWrites, res.IdleVaultLogins, res.IdleVaultReads, res.IdleKubeWrites = idle.VaultWrite+idle.VaultDelete, idle.VaultLogin, idle.VaultRead, idle.KubeWrite+idle.KubeEvents
 	_, res.PeakRSSMiB = op.Memory()
+	if cfg.cluster {
+		res.ClusterRSSMiB = r.ClusterProcessesRSS()
+	}
 
 	printTable(res)
 	line, _ := json.Marshal(res)
@@ -254,9 +269,19 @@ func printTable(r result) {
 	row(fmt.Sprintf("memory with %d unrelated Secrets: RSS / heap (MiB)", r.UnrelatedSecrets), fmt.Sprintf("%.1f / %.1f", r.RSSWithUnrelatedMiB, r.HeapWithUnrelatedMiB))
 	row("pull: vaultapps", r.VaultApps)
 	row("pull: cold start (s)", fmt.Sprintf("%.2f", r.PullColdSeconds))
-	row(fmt.Sprintf("pull: vault change -> Secret+rollout p50 / p99 (s, refresh %.0fs)", r.RefreshSeconds), fmt.Sprintf("%.2f / %.2f", r.PullRotationP50, r.PullRotationP99))
+	what := "Secret+template"
+	if r.WholeCluster {
+		what = "pods replaced"
+	}
+	row(fmt.Sprintf("pull: vault change -> %s p50 / p99 (s, refresh %.0fs)", what, r.RefreshSeconds), fmt.Sprintf("%.2f / %.2f", r.PullRotationP50, r.PullRotationP99))
 	row(fmt.Sprintf("idle %.0fs: vault writes, logins, reads", r.IdleSeconds), fmt.Sprintf("%.0f, %.0f, %.0f", r.IdleVaultWrites, r.IdleVaultLogins, r.IdleVaultReads))
 	row(fmt.Sprintf("idle %.0fs: kube writes", r.IdleSeconds), fmt.Sprintf("%.0f", r.IdleKubeWrites))
 	row("peak RSS (MiB)", fmt.Sprintf("%.1f", r.PeakRSSMiB))
+	if r.WholeCluster {
+		row("whole cluster: extra processes start (s)", fmt.Sprintf("%.2f", r.ClusterStartSeconds))
+		for name, mib := range r.ClusterRSSMiB {
+			row("whole cluster: "+name+" RSS (MiB)", fmt.Sprintf("%.0f", mib))
+		}
+	}
 	w.Flush()
 }

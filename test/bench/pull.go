@@ -77,7 +77,10 @@ func appsSynced(ctx context.Context, c client.Client) int {
 
 // rotate changes m values in Vault at once and measures, for each, the
 // time until the Secret and the Deployment's secret-version annotation follow.
-func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int) ([]time.Duration, error) {
+//
+// With waitRollout (whole-cluster rig) it also waits until the Deployment
+// has replaced its pods: every replica updated and available.
+func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int, waitRollout bool) ([]time.Duration, error) {
 	type pending struct {
 		i       int
 		val     string
@@ -110,7 +113,18 @@ func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int) ([]time.
 				string(s.Data["password"]) != p.val || c.Get(ctx, k, &d) != nil {
 				return false
 			}
-			return d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation] != p.version
+			if d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation] == p.version {
+				return false
+			}
+			if !waitRollout {
+				return true
+			}
+			want := int32(1)
+			if d.Spec.Replicas != nil {
+				want = *d.Spec.Replicas
+			}
+			return d.Status.ObservedGeneration == d.Generation && d.Status.UpdatedReplicas == want &&
+				d.Status.AvailableReplicas == want && d.Status.Replicas == want
 		})
 		if !ok {
 			return fmt.Errorf("rotation of %s not seen in 2m", k)

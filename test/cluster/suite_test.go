@@ -52,7 +52,7 @@ func must(err error) {
 }
 
 func startOperator() *opproc.Proc {
-	p, err := opproc.Start(context.Background(), testRig, opBin, "--vaultapp-refresh-interval=10s")
+	p, err := opproc.Start(context.Background(), testRig, opBin, nil, "--vaultapp-refresh-interval=10s")
 	must(err)
 	return p
 }

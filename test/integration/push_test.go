@@ -30,7 +30,7 @@ func TestPushAutoDiscoveryWritesEachSecretToItsOwnPath(t *testing.T) {
 		return d != nil && controllerutil.ContainsFinalizer(d, pushsync.Finalizer) && len(recordedState(ns, "app").Locations) == 2
 	}, 10*time.Second).Should(BeTrue())
 	eventuallyEvent(ns, "app", "Synced: synced 2 secret(s) to vault")
-	Expect(testutil.ToFloat64(metrics.SecretsDiscovered.WithLabelValues(ns, "app"))).To(Equal(2.0))
+	Expect(gatheredValue("vault_sync_operator_secrets_discovered", "namespace", ns)).To(Equal(2.0))
 }
 
 func TestPushExplicitModeMergesChosenKeysWithPrefixes(t *testing.T) {

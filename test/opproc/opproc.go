@@ -46,7 +46,9 @@ func Build(r *rig.Rig, root string) (string, error) {
 	return bin, nil
 }
 
-func Start(ctx context.Context, r *rig.Rig, bin string, extra ...string) (*Proc, error) {
+// Start runs the binary against the rig; env entries (e.g. "GOMEMLIMIT=90MiB")
+// are added to the process's environment.
+func Start(ctx context.Context, r *rig.Rig, bin string, env []string, extra ...string) (*Proc, error) {
 	p := &Proc{MetricsAddr: freeAddr(), PprofAddr: freeAddr(), ProbeAddr: freeAddr()}
 	args := append([]string{
 		"--kubeconfig=" + r.Kubeconfig,
@@ -63,6 +65,7 @@ func Start(ctx context.Context, r *rig.Rig, bin string, extra ...string) (*Proc,
 		return nil, err
 	}
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
+	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := p.cmd.Start(); err != nil {
 		return nil, err

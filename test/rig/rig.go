@@ -72,6 +72,8 @@ type Rig struct {
 	// auth method is configured with.
 	CAFile      string
 	ReviewerJWT string
+	// ClusterStartup is how long the whole-cluster processes took to be ready.
+	ClusterStartup time.Duration
 
 	env      *envtest.Environment
 	cluster  cluster
