@@ -127,7 +127,12 @@ func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int, waitRoll
 				d.Status.AvailableReplicas == want && d.Status.Replicas == want
 		})
 		if !ok {
-			return fmt.Errorf("rotation of %s not seen in 2m", k)
+			var s corev1.Secret
+			var d appsv1.Deployment
+			_ = c.Get(ctx, client.ObjectKey{Namespace: k.Namespace, Name: appv1alpha1.SecretNameFor(k.Name)}, &s)
+			_ = c.Get(ctx, k, &d)
+			return fmt.Errorf("rotation of %s not seen in 2m (secret updated: %v, template version changed: %v, generation %d, status %+v)", k,
+				string(s.Data["password"]) == p.val, d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation] != p.version, d.Generation, d.Status)
 		}
 		lat[j] = time.Since(start)
 		return nil
