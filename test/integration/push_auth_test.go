@@ -16,6 +16,7 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -60,4 +61,26 @@ func (f fixedDeployment) Get(ctx context.Context, key client.ObjectKey, obj clie
 		return nil
 	}
 	return f.Client.Get(ctx, key, obj, opts...)
+}
+
+// TestPushWithAClusterNamePrefixesPaths runs the push reconciler as an
+// operator started with --cluster-name=prod would.
+func TestPushWithAClusterNamePrefixesPaths(t *testing.T) {
+	RegisterTestingT(t)
+	ns := newNamespace(t, "cluster")
+	create(newSecret(ns, "creds", "k", "v"))
+	dep := newDeployment(ns, "app", map[string]string{}, "creds")
+	create(dep)
+	dep = getDeployment(ns, "app")
+	dep.Annotations = map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}
+
+	session, _ := newPool(t, rig.OperatorRole)
+	rec := record.NewFakeRecorder(10)
+	r := &controller.DeploymentReconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: session,
+		Tracker: secretwatch.New(nil, ""), Recorder: rec, ClusterName: "prod"}
+	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dep)})
+	Expect(err).NotTo(HaveOccurred())
+	Expect(vaultKV("secret/data/clusters/prod/" + ns + "/creds")).To(Equal(map[string]any{"k": "v"}))
+	Expect(vaultKV("secret/data/" + ns + "/creds")).To(BeNil())
+	Expect(customMetadata("secret/metadata/clusters/prod/"+ns+"/creds")).To(HaveKeyWithValue(vault.MetaOwner, "prod/"+ns+"/Deployment/app"))
 }
