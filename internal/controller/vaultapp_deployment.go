@@ -73,24 +73,23 @@ func desiredDeployment(app *appv1alpha1.VaultApp, version string) *appsv1.Deploy
 
 // withVolume adds v, replacing a volume of the same name (never a duplicate).
 func withVolume(vols []corev1.Volume, v corev1.Volume) []corev1.Volume {
-	for i := range vols {
-		if vols[i].Name == v.Name {
-			vols[i] = v
-			return vols
-		}
-	}
-	return append(vols, v)
+	return upsert(vols, v, func(x corev1.Volume) string { return x.Name })
 }
 
 // withMount adds m, replacing a mount of the same volume (never a duplicate).
 func withMount(mounts []corev1.VolumeMount, m corev1.VolumeMount) []corev1.VolumeMount {
-	for i := range mounts {
-		if mounts[i].Name == m.Name {
-			mounts[i] = m
-			return mounts
+	return upsert(mounts, m, func(x corev1.VolumeMount) string { return x.Name })
+}
+
+// upsert replaces the element with item's name, or appends item.
+func upsert[T any](list []T, item T, name func(T) string) []T {
+	for i := range list {
+		if name(list[i]) == name(item) {
+			list[i] = item
+			return list
 		}
 	}
-	return append(mounts, m)
+	return append(list, item)
 }
 
 // deploymentUpToDate: every field the operator sets has its value (fields

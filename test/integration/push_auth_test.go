@@ -82,5 +82,5 @@ func TestPushWithAClusterNamePrefixesPaths(t *testing.T) {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(vaultKV("secret/data/clusters/prod/" + ns + "/creds")).To(Equal(map[string]any{"k": "v"}))
 	Expect(vaultKV("secret/data/" + ns + "/creds")).To(BeNil())
-	Expect(customMetadata("secret/metadata/clusters/prod/"+ns+"/creds")).To(HaveKeyWithValue(vault.MetaOwner, "prod/"+ns+"/Deployment/app"))
+	Expect(customMetadata("secret/metadata/clusters/prod/" + ns + "/creds")).To(HaveKeyWithValue(vault.MetaOwner, "prod/"+ns+"/Deployment/app"))
 }

@@ -120,14 +120,7 @@ func TestHelmChartInstalls(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var crds, rest []*unstructured.Unstructured
-			for _, o := range objs {
-				if o.GetKind() == "CustomResourceDefinition" {
-					crds = append(crds, o)
-				} else {
-					rest = append(rest, o)
-				}
-			}
+			crds, rest := splitCRDs(objs)
 			if len(crds) != 1 {
 				t.Fatalf("chart has %d CRDs, want the VaultApp CRD", len(crds))
 			}
@@ -173,14 +166,7 @@ func TestPlainManifestsInstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var crds, rest []*unstructured.Unstructured
-	for _, o := range objs {
-		if o.GetKind() == "CustomResourceDefinition" {
-			crds = append(crds, o)
-		} else {
-			rest = append(rest, o)
-		}
-	}
+	crds, rest := splitCRDs(objs)
 	for _, c := range crds {
 		if err := testRig.Client.Create(context.Background(), c, client.DryRunAll); err != nil {
 			t.Fatal(err)
@@ -199,6 +185,19 @@ func TestPlainManifestsInstall(t *testing.T) {
 	if len(probe) != 1 || probe[0] != "/healthz/ping" {
 		t.Errorf("liveness probe %v, want the process-only /healthz/ping", probe)
 	}
+}
+
+// splitCRDs separates CRDs (dry-run created: the rig installed them already)
+// from the other objects.
+func splitCRDs(objs []*unstructured.Unstructured) (crds, rest []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if o.GetKind() == "CustomResourceDefinition" {
+			crds = append(crds, o)
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	return crds, rest
 }
 
 func find(t *testing.T, objs []*unstructured.Unstructured, kind string) *unstructured.Unstructured {
