@@ -33,6 +33,10 @@ const (
 	ReasonKeyNotFound = "KeyNotFound"
 	// ReasonSecretDeleted: the latest KV v2 version is deleted or destroyed; the last good Secret is kept.
 	ReasonSecretDeleted = "SecretDeleted"
+	// ReasonRoleNotAllowed: the operator's policy does not let this namespace use spec.vault.role.
+	ReasonRoleNotAllowed = "RoleNotAllowed"
+	// ReasonPathNotAllowed: the operator's policy does not let this namespace read a path.
+	ReasonPathNotAllowed = "PathNotAllowed"
 	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot catch.
 	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonSecretWriteFailed: the Kubernetes Secret could not be written.

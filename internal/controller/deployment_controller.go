@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
@@ -45,6 +46,8 @@ type DeploymentReconciler struct {
 	ClusterName string
 	// MaxConcurrentReconciles bounds parallel syncs.
 	MaxConcurrentReconciles int
+	// Policy, when set, limits the paths each namespace may write (operator-identity mode).
+	Policy *policy.Policy
 
 	verified sync.Map // types.NamespacedName -> time.Time of the last Vault drift check
 }

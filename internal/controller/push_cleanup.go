@@ -65,6 +65,11 @@ func (r *DeploymentReconciler) disable(ctx context.Context, dep *appsv1.Deployme
 func (r *DeploymentReconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, locs []vault.Location) ([]string, error) {
 	var removed []string
 	for _, l := range locs {
+		if err := r.Policy.AllowPath(dep.Namespace, r.ClusterName, l.String()); err != nil {
+			metrics.PolicyDenials.WithLabelValues("path").Inc()
+			r.warn(ctx, dep, ReasonPathNotAllowed, fmt.Errorf("left in vault, not deleted: %w", err))
+			continue
+		}
 		err := r.Vault.DeleteOwned(ctx, l, r.owner(dep))
 		if vault.IsCategory(err, vault.CategoryConflict) {
 			// Someone else owns it now: not ours to delete.

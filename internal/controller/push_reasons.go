@@ -23,6 +23,8 @@ const (
 	// ReasonVaultPathConflict: the path holds data another object (or someone
 	// outside the operator) wrote; nothing is written or deleted there.
 	ReasonVaultPathConflict = "VaultPathConflict"
+	// ReasonPathNotAllowed: the operator's path policy refuses the location for this namespace.
+	ReasonPathNotAllowed = "PathNotAllowed"
 	// ReasonVaultDeleteFailed: removing data from Vault failed; the finalizer stays and it is retried.
 	ReasonVaultDeleteFailed = "VaultDeleteFailed"
 )

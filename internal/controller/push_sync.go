@@ -54,6 +54,13 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 		}
 		paths[i] = locs[i].String()
 	}
+	for _, p := range paths {
+		if err := r.Policy.AllowPath(dep.Namespace, r.ClusterName, p); err != nil {
+			metrics.PolicyDenials.WithLabelValues("path").Inc()
+			r.warn(ctx, dep, ReasonPathNotAllowed, err)
+			return ctrl.Result{}, ctrl.TerminalError(err) // only a new path annotation (or policy) fixes it
+		}
+	}
 	hash := pushsync.Hash(paths, writes)
 	unchanged := hash == state.Hash
 	verify := cfg.ReconcileInterval > 0 && r.verifyDue(key, cfg.ReconcileInterval)

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -18,6 +19,7 @@ import (
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -40,6 +42,10 @@ type VaultAppReconciler struct {
 	// DefaultRefresh is how often Vault is re-read when the VaultApp does not say.
 	DefaultRefresh          time.Duration
 	MaxConcurrentReconciles int
+	// Policy, when set, limits the roles and paths each namespace may use.
+	Policy *policy.Policy
+	// ClusterName fills {{cluster}} in policy templates.
+	ClusterName string
 	// serviceMonitors tells whether the ServiceMonitor CRD was installed at start.
 	serviceMonitors bool
 }
@@ -76,6 +82,10 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	data, err := r.reconcileVaultData(ctx, app)
 	if err != nil {
 		metrics.VaultAppSyncs.WithLabelValues(app.Namespace, app.Name, "error").Inc()
+		var denied *policy.DeniedError
+		if errors.As(err, &denied) {
+			return ctrl.Result{}, nil // the user's next spec change (or a policy change and restart) retries
+		}
 		// Keep what exists (last good Secret, running Deployment): only
 		// make sure the Deployment exists if a Secret does.
 		if app.Status.SecretVersion != "" {

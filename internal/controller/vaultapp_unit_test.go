@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -160,5 +161,41 @@ func TestDesiredDeploymentIsIdempotent(t *testing.T) {
 	}
 	if n := len(d2.Spec.Template.Spec.Containers[0].VolumeMounts); n != 1 {
 		t.Fatalf("%d mounts, want 1", n)
+	}
+}
+
+func TestVaultAppPolicyIsCheckedBeforeAnyVaultCall(t *testing.T) {
+	pol, err := policy.New([]string{"kv/data/{{namespace}}/*"}, []string{"{{namespace}}-*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, role, path, condition, reason string
+	}{
+		{"should refuse a role outside the namespace's templates", "other-team", "kv/data/ns/x", appv1alpha1.ConditionVaultAuthenticated, appv1alpha1.ReasonRoleNotAllowed},
+		{"should refuse a path outside the namespace's templates", "ns-app", "kv/data/other-ns/x", appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonPathNotAllowed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fv := &fakeVault{data: map[string]map[string]any{}, reads: map[string]int{}}
+			app := sampleApp()
+			app.Spec.Vault.Role = tc.role
+			app.Spec.Vault.Secrets = []appv1alpha1.SecretRef{{Path: tc.path, Key: "k", TargetKey: "k"}}
+			r, _ := newTestReconciler(app, fv)
+			r.Policy = pol
+			res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)})
+			if err != nil || res.RequeueAfter != 0 {
+				t.Fatalf("Reconcile = %+v, %v; want no retry until the spec changes", res, err)
+			}
+			var got appv1alpha1.VaultApp
+			_ = r.Client.Get(context.Background(), client.ObjectKeyFromObject(app), &got)
+			c := meta.FindStatusCondition(got.Status.Conditions, tc.condition)
+			if c == nil || c.Reason != tc.reason {
+				t.Fatalf("%s = %+v, want reason %s", tc.condition, c, tc.reason)
+			}
+			if len(fv.reads) != 0 {
+				t.Fatalf("vault was read: %v", fv.reads)
+			}
+		})
 	}
 }

@@ -22,6 +22,9 @@ import (
 //
 // Conditions: VaultAuthenticated, and SecretsSynced when it fails.
 func (r *VaultAppReconciler) reconcileVaultData(ctx context.Context, app *appv1alpha1.VaultApp) (map[string][]byte, error) {
+	if err := r.checkPolicy(app); err != nil {
+		return nil, err
+	}
 	session := r.Vault(vault.Identity{AuthPath: app.Spec.Vault.AuthPath, Role: app.Spec.Vault.Role})
 	read := map[string]*vault.SecretData{}
 	out := make(map[string][]byte, len(app.Spec.Vault.Secrets))
@@ -45,6 +48,23 @@ func (r *VaultAppReconciler) reconcileVaultData(ctx context.Context, app *appv1a
 	setCondition(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("logged in with role %s", app.Spec.Vault.Role))
 	return out, nil
+}
+
+// checkPolicy refuses, before any Vault call, a role or path the operator's
+// policy does not allow for the VaultApp's namespace.
+func (r *VaultAppReconciler) checkPolicy(app *appv1alpha1.VaultApp) error {
+	if err := r.Policy.AllowRole(app.Namespace, r.ClusterName, app.Spec.Vault.Role); err != nil {
+		metrics.PolicyDenials.WithLabelValues("role").Inc()
+		setCondition(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionFalse, appv1alpha1.ReasonRoleNotAllowed, err.Error())
+		return r.syncFailed(app, appv1alpha1.ReasonRoleNotAllowed, err)
+	}
+	for _, ref := range app.Spec.Vault.Secrets {
+		if err := r.Policy.AllowPath(app.Namespace, r.ClusterName, ref.Path); err != nil {
+			metrics.PolicyDenials.WithLabelValues("path").Inc()
+			return r.syncFailed(app, appv1alpha1.ReasonPathNotAllowed, err)
+		}
+	}
+	return nil
 }
 
 // vaultReadFailed sets the conditions for a failed read and returns err.

@@ -55,6 +55,12 @@ var (
 	}, []string{"kind", "code"})
 )
 
+// PolicyDenials counts paths and roles refused by the operator's policy.
+var PolicyDenials = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: ns, Name: "policy_denials_total",
+	Help: "Vault paths and VaultApp roles refused by --allowed-vault-paths / --allowed-vaultapp-roles, by kind (path, role).",
+}, []string{"kind"})
+
 // KubeRequests counts API server requests by verb and resource, so
 // benchmarks and users can tell object writes from events.
 var KubeRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -63,7 +69,7 @@ var KubeRequests = prometheus.NewCounterVec(prometheus.CounterOpts{
 }, []string{"verb", "resource"})
 
 func init() {
-	ctrlmetrics.Registry.MustRegister(KubeRequests)
+	ctrlmetrics.Registry.MustRegister(KubeRequests, PolicyDenials)
 	ctrlmetrics.Registry.MustRegister(SyncAttempts, SyncDuration, SecretNotFound,
 		SecretKeyMissing, ConfigParseErrors, VaultWriteErrors, AuthAttempts, VaultRequests)
 }

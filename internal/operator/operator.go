@@ -25,6 +25,7 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/controller"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
@@ -79,6 +80,10 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		return nil, err
 	}
 
+	pol, err := policy.New(o.AllowedVaultPaths, o.AllowedVaultAppRoles)
+	if err != nil {
+		return nil, err
+	}
 	md, err := metadata.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -100,6 +105,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		Recorder:                mgr.GetEventRecorderFor("vault-sync-operator"), //nolint:staticcheck // see controller.EventRecorder
 		ClusterName:             o.ClusterName,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		Policy:                  pol,
 	}
 	if err := push.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up push sync controller: %w", err)
@@ -113,6 +119,8 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		Recorder:                mgr.GetEventRecorderFor("vault-sync-operator"), //nolint:staticcheck // see controller.EventRecorder
 		DefaultRefresh:          o.VaultAppRefresh,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
+		Policy:                  pol,
+		ClusterName:             o.ClusterName,
 	}
 	if err := pull.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up vaultapp controller: %w", err)

@@ -33,6 +33,10 @@ type Options struct {
 	KubeAPIQPS              float32
 	KubeAPIBurst            int
 	VaultAppRefresh         time.Duration
+	// AllowedVaultPaths and AllowedVaultAppRoles are policy templates
+	// (internal/policy); empty allows everything.
+	AllowedVaultPaths    []string
+	AllowedVaultAppRoles []string
 }
 
 // DefaultOptions returns the documented defaults.
@@ -61,11 +65,15 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.LeaderElectionNS, "leader-election-namespace", o.LeaderElectionNS, "Namespace of the leader-election Lease (default: the operator's own namespace).")
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "Cluster name for multi-cluster installs: push paths become <mount>/clusters/<name>/<path>.")
 	fs.Func("watch-namespaces", "Comma-separated namespaces to watch (default: all).", func(s string) error {
-		for _, n := range strings.Split(s, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				o.WatchNamespaces = append(o.WatchNamespaces, n)
-			}
-		}
+		o.WatchNamespaces = append(o.WatchNamespaces, splitList(s)...)
+		return nil
+	})
+	fs.Func("allowed-vault-paths", "Comma-separated templates of the Vault paths objects may reach, e.g. \"secret/data/{{namespace}}/*\" ({{namespace}}, {{cluster}}, trailing *). Default: all.", func(s string) error {
+		o.AllowedVaultPaths = append(o.AllowedVaultPaths, splitList(s)...)
+		return nil
+	})
+	fs.Func("allowed-vaultapp-roles", "Comma-separated templates of the Vault roles VaultApps may use, e.g. \"{{namespace}}-*\". Default: all.", func(s string) error {
+		o.AllowedVaultAppRoles = append(o.AllowedVaultAppRoles, splitList(s)...)
 		return nil
 	})
 	fs.IntVar(&o.MaxConcurrentReconciles, "max-concurrent-reconciles", o.MaxConcurrentReconciles, "Parallel reconciles per controller.")
@@ -91,4 +99,14 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--vaultapp-refresh-interval must be at least 10s")
 	}
 	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			out = append(out, v)
+		}
+	}
+	return out
 }

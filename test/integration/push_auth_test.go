@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/controller"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
@@ -83,4 +85,35 @@ func TestPushWithAClusterNamePrefixesPaths(t *testing.T) {
 	Expect(vaultKV("secret/data/clusters/prod/" + ns + "/creds")).To(Equal(map[string]any{"k": "v"}))
 	Expect(vaultKV("secret/data/" + ns + "/creds")).To(BeNil())
 	Expect(customMetadata("secret/metadata/clusters/prod/" + ns + "/creds")).To(HaveKeyWithValue(vault.MetaOwner, "prod/"+ns+"/Deployment/app"))
+}
+
+// TestPushPathPolicy: with --allowed-vault-paths=secret/data/{{namespace}}/*
+// a Deployment can write under its namespace's prefix and nowhere else.
+func TestPushPathPolicy(t *testing.T) {
+	RegisterTestingT(t)
+	ns := newNamespace(t, "policy")
+	create(newSecret(ns, "creds", "k", "v"))
+	pol, err := policy.New([]string{"secret/data/{{namespace}}/*"}, nil)
+	Expect(err).NotTo(HaveOccurred())
+	session, _ := newPool(t, rig.OperatorRole)
+	reconcile := func(path string) (*record.FakeRecorder, error) {
+		create(newDeployment(ns, "app-"+strings.ReplaceAll(path, "/", "-"), map[string]string{}, "creds"))
+		dep := getDeployment(ns, "app-"+strings.ReplaceAll(path, "/", "-"))
+		dep.Annotations = map[string]string{pushsync.AnnotationPath: path}
+		rec := record.NewFakeRecorder(10)
+		r := &controller.DeploymentReconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: session,
+			Tracker: secretwatch.New(nil, ""), Recorder: rec, Policy: pol}
+		_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dep)})
+		return rec, err
+	}
+	before := testutil.ToFloat64(metrics.PolicyDenials.WithLabelValues("path"))
+	rec, err := reconcile("secret/data/victim-team/db")
+	Expect(err).To(MatchError(ContainSubstring(`vault path "secret/data/victim-team/db/creds" is not allowed for namespace ` + ns)))
+	Expect(<-rec.Events).To(HavePrefix("Warning PathNotAllowed"))
+	Expect(vaultKV("secret/data/victim-team/db/creds")).To(BeNil())
+	Expect(testutil.ToFloat64(metrics.PolicyDenials.WithLabelValues("path"))).To(Equal(before + 1))
+
+	_, err = reconcile("secret/data/" + ns + "/db")
+	Expect(err).NotTo(HaveOccurred())
+	Expect(vaultKV("secret/data/" + ns + "/db/creds")).To(Equal(map[string]any{"k": "v"}))
 }

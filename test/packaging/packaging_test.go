@@ -107,7 +107,7 @@ func TestHelmChartInstalls(t *testing.T) {
 		"defaults": nil,
 		"production": {"--set", "replicaCount=2", "--set", "clusterName=prod-eu", "--set", "watchNamespaces={team-a,team-b}",
 			"--set", "vault.caSecret=vault-ca", "--set", "vault.namespace=admin", "--set", "vault.jwtAudience=vault",
-			"--set", "metrics.serviceMonitor.enabled=true", "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi"},
+			"--set", "metrics.serviceMonitor.enabled=true", "--set-json", `policy.allowedVaultPaths=["secret/data/{{namespace}}/*"]`, "--set-json", `policy.allowedVaultAppRoles=["{{namespace}}-*"]`, "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi"},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -140,7 +140,8 @@ func TestHelmChartInstalls(t *testing.T) {
 				}
 			}
 			if name == "production" {
-				for _, want := range []string{"--cluster-name=prod-eu", "--watch-namespaces=team-a,team-b", "--vault-ca-cert=/etc/vault-ca/ca.crt", "--vault-namespace=admin", "--zap-log-level=debug"} {
+				for _, want := range []string{"--cluster-name=prod-eu", "--watch-namespaces=team-a,team-b", "--vault-ca-cert=/etc/vault-ca/ca.crt", "--vault-namespace=admin", "--zap-log-level=debug",
+					"--allowed-vault-paths=secret/data/{{namespace}}/*", "--allowed-vaultapp-roles={{namespace}}-*"} {
 					if !strings.Contains(args, want) {
 						t.Errorf("args %q lack %q", args, want)
 					}
