@@ -89,6 +89,9 @@ func (p *Proc) SaveProfile(kind, path string) error {
 	return err
 }
 
+// Signal sends sig to the process (e.g. SIGKILL to simulate a crash).
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
 func (p *Proc) Stop() {
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
