@@ -51,7 +51,9 @@ func TestPushWithAWrongRoleReportsTheAuthFailure(t *testing.T) {
 	Expect(vaultKV("secret/data/" + ns + "/creds")).To(BeNil())
 }
 
-// fixedDeployment serves one Deployment object in place of the cache.
+// fixedDeployment keeps one Deployment in memory (Get and Patch), so a
+// reconciler under test does not race the suite's running operator over
+// it; everything else goes to the real API server.
 type fixedDeployment struct {
 	client.Client
 	dep *appsv1.Deployment
@@ -65,16 +67,21 @@ func (f fixedDeployment) Get(ctx context.Context, key client.ObjectKey, obj clie
 	return f.Client.Get(ctx, key, obj, opts...)
 }
 
+func (f fixedDeployment) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	if d, ok := obj.(*appsv1.Deployment); ok && client.ObjectKeyFromObject(d) == client.ObjectKeyFromObject(f.dep) {
+		d.DeepCopyInto(f.dep)
+		return nil
+	}
+	return f.Client.Patch(ctx, obj, patch, opts...)
+}
+
 // TestPushWithAClusterNamePrefixesPaths runs the push reconciler as an
 // operator started with --cluster-name=prod would.
 func TestPushWithAClusterNamePrefixesPaths(t *testing.T) {
 	RegisterTestingT(t)
 	ns := newNamespace(t, "cluster")
 	create(newSecret(ns, "creds", "k", "v"))
-	dep := newDeployment(ns, "app", map[string]string{}, "creds")
-	create(dep)
-	dep = getDeployment(ns, "app")
-	dep.Annotations = map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}
+	dep := newDeployment(ns, "app", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}, "creds")
 
 	session, _ := newPool(t, rig.OperatorRole)
 	rec := record.NewFakeRecorder(10)
@@ -97,9 +104,7 @@ func TestPushPathPolicy(t *testing.T) {
 	Expect(err).NotTo(HaveOccurred())
 	session, _ := newPool(t, rig.OperatorRole)
 	reconcile := func(path string) (*record.FakeRecorder, error) {
-		create(newDeployment(ns, "app-"+strings.ReplaceAll(path, "/", "-"), map[string]string{}, "creds"))
-		dep := getDeployment(ns, "app-"+strings.ReplaceAll(path, "/", "-"))
-		dep.Annotations = map[string]string{pushsync.AnnotationPath: path}
+		dep := newDeployment(ns, "app-"+strings.ReplaceAll(path, "/", "-"), map[string]string{pushsync.AnnotationPath: path}, "creds")
 		rec := record.NewFakeRecorder(10)
 		r := &controller.DeploymentReconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: session,
 			Tracker: secretwatch.New(nil, ""), Recorder: rec, Policy: pol}
