@@ -55,6 +55,8 @@ type Options struct {
 	// KWOK-simulated node, so Deployments get ReplicaSets and Ready pods and
 	// the garbage collector runs. Without it (faster) only the apiserver runs.
 	WithCluster bool
+	// VaultTLS runs Vault with TLS (a generated CA in Vault.CACert).
+	VaultTLS bool
 }
 
 // Rig is a running apiserver+etcd and Vault.
@@ -146,7 +148,7 @@ func Start(ctx context.Context, opts Options) (_ *Rig, err error) {
 	}
 
 	vstart := time.Now()
-	if r.Vault, err = startVault(ctx, bins.Vault, dir); err != nil {
+	if r.Vault, err = startVault(ctx, bins.Vault, dir, opts.VaultTLS); err != nil {
 		return nil, err
 	}
 	if err = r.configureVault(ctx); err != nil {

@@ -28,21 +28,37 @@ type Vault struct {
 
 	cmd     *exec.Cmd
 	LogFile string
+	// CACert is the PEM file of the CA that signed the server's certificate
+	// when the rig runs Vault with TLS (Options.VaultTLS); empty otherwise.
+	CACert string
 }
 
-func startVault(ctx context.Context, bin, dir string) (*Vault, error) {
+func startVault(ctx context.Context, bin, dir string, tls bool) (*Vault, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{DirectAddr: fmt.Sprintf("http://127.0.0.1:%d", port), RootToken: "root", LogFile: filepath.Join(dir, "vault.log")}
+	scheme := "http"
+	args := []string{"server", "-dev", "-dev-root-token-id=root", "-dev-no-store-token", fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port)}
+	if tls {
+		// Vault generates a CA and a server certificate for 127.0.0.1.
+		scheme = "https"
+		certDir := filepath.Join(dir, "vault-tls")
+		if err := os.MkdirAll(certDir, 0o700); err != nil {
+			return nil, err
+		}
+		args = append(args, "-dev-tls", "-dev-tls-cert-dir="+certDir, "-dev-tls-san=127.0.0.1")
+	}
+	v := &Vault{DirectAddr: fmt.Sprintf("%s://127.0.0.1:%d", scheme, port), RootToken: "root", LogFile: filepath.Join(dir, "vault.log")}
+	if tls {
+		v.CACert = filepath.Join(dir, "vault-tls", "vault-ca.pem")
+	}
 	logf, err := os.Create(v.LogFile)
 	if err != nil {
 		return nil, err
 	}
 	defer logf.Close()
-	v.cmd = exec.Command(bin, "server", "-dev", "-dev-root-token-id=root", "-dev-no-store-token",
-		fmt.Sprintf("-dev-listen-address=127.0.0.1:%d", port))
+	v.cmd = exec.Command(bin, args...)
 	v.cmd.Stdout, v.cmd.Stderr = logf, logf
 	v.cmd.Env = childEnv(dir)
 	v.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -51,6 +67,19 @@ func startVault(ctx context.Context, bin, dir string) (*Vault, error) {
 	}
 	cfg := vaultapi.DefaultConfig()
 	cfg.Address = v.DirectAddr
+	if tls {
+		// The CA file appears once the server has started.
+		for i := 0; i < 100; i++ {
+			if _, err := os.Stat(v.CACert); err == nil {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if err := cfg.ConfigureTLS(&vaultapi.TLSConfig{CACert: v.CACert}); err != nil {
+			v.stop()
+			return nil, fmt.Errorf("vault CA: %w", err)
+		}
+	}
 	if v.Root, err = vaultapi.NewClient(cfg); err != nil {
 		v.stop()
 		return nil, err
@@ -72,7 +101,7 @@ func startVault(ctx context.Context, bin, dir string) (*Vault, error) {
 		v.stop()
 		return nil, err
 	}
-	v.Addr = "http://" + v.Proxy.Addr()
+	v.Addr = scheme + "://" + v.Proxy.Addr()
 	return v, nil
 }
 
