@@ -1,6 +1,7 @@
 package rig
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -15,6 +16,7 @@ type Proxy struct {
 	upstream string
 	down     atomic.Bool
 	latency  atomic.Int64
+	status   atomic.Int64 // when non-zero, answer every request with this HTTP status
 	accepted atomic.Int64
 
 	mu    sync.Mutex
@@ -47,6 +49,19 @@ func (p *Proxy) SetDown(down bool) {
 	}
 }
 
+// SetHTTPStatus makes the proxy answer every new request itself with the
+// given HTTP status (e.g. 503) instead of forwarding; 0 forwards again.
+func (p *Proxy) SetHTTPStatus(code int) {
+	p.status.Store(int64(code))
+	if code != 0 {
+		p.mu.Lock()
+		for c := range p.conns { // kept-alive connections would bypass the fault
+			c.Close()
+		}
+		p.mu.Unlock()
+	}
+}
+
 // SetLatency delays every new connection by d before it is forwarded.
 func (p *Proxy) SetLatency(d time.Duration) { p.latency.Store(int64(d)) }
 
@@ -71,6 +86,11 @@ func (p *Proxy) serve() {
 func (p *Proxy) forward(c net.Conn) {
 	if d := time.Duration(p.latency.Load()); d > 0 {
 		time.Sleep(d)
+	}
+	if code := p.status.Load(); code != 0 {
+		fmt.Fprintf(c, "HTTP/1.1 %d Injected\r\nContent-Type: application/json\r\nContent-Length: 36\r\nConnection: close\r\n\r\n{\"errors\":[\"injected by the rig\"]}\n", code)
+		c.Close()
+		return
 	}
 	up, err := net.Dial("tcp", p.upstream)
 	if err != nil {

@@ -127,6 +127,21 @@ func (v *Vault) stop() {
 	}
 }
 
+// UnsealKey returns the dev server's unseal key (printed in its log), for
+// tests that seal and unseal Vault.
+func (v *Vault) UnsealKey() (string, error) {
+	b, err := os.ReadFile(v.LogFile)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, ok := strings.CutPrefix(strings.TrimSpace(line), "Unseal Key: "); ok {
+			return strings.TrimSpace(k), nil
+		}
+	}
+	return "", fmt.Errorf("no unseal key in %s", v.LogFile)
+}
+
 // Pid is the Vault server's process id.
 func (v *Vault) Pid() int { return v.cmd.Process.Pid }
 
