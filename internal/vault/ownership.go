@@ -31,9 +31,9 @@ func NewOwner(cluster, namespace, kind, name string) Owner {
 //
 //   - KV v2: the secret's custom metadata must name owner, or the secret must
 //     not exist. Anything else is a CategoryConflict error and nothing is
-//     written. The write is a check-and-set against the version seen, so a
-//     concurrent writer is detected instead of overwritten. A new secret is
-//     stamped with owner.
+//     written. A new secret's metadata is stamped with owner first; the data
+//     write is a check-and-set against the version seen, so a concurrent
+//     writer is detected instead of overwritten.
 //   - KV v1 has no metadata: known says whether the caller's own record lists
 //     loc; an existing secret the record does not list is a conflict.
 func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
@@ -57,6 +57,16 @@ func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]
 			return err
 		}
 		cas = md.CurrentVersion
+	} else {
+		// Claim the path before writing data: a crash between the two
+		// steps then leaves an owned, empty entry the next attempt fills,
+		// never unmarked data that no one may take over.
+		if err := s.do(ctx, "write", loc.Mount+"/metadata/"+loc.Path, func(c *vaultapi.Client) error {
+			return c.KVv2(loc.Mount).PutMetadata(ctx, loc.Path, vaultapi.KVMetadataPutInput{
+				CustomMetadata: map[string]any{MetaManagedBy: managedBy, MetaOwner: string(owner)}})
+		}); err != nil {
+			return err
+		}
 	}
 	err = s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
 		_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data, vaultapi.WithCheckAndSet(cas))
@@ -65,13 +75,7 @@ func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]
 	if IsCategory(err, CategoryConflict) {
 		return conflict(loc, "it was changed concurrently by another writer (check-and-set failed); retrying")
 	}
-	if err != nil || md != nil {
-		return err
-	}
-	return s.do(ctx, "write", loc.Mount+"/metadata/"+loc.Path, func(c *vaultapi.Client) error {
-		return c.KVv2(loc.Mount).PutMetadata(ctx, loc.Path, vaultapi.KVMetadataPutInput{
-			CustomMetadata: map[string]any{MetaManagedBy: managedBy, MetaOwner: string(owner)}})
-	})
+	return err
 }
 
 // DeleteOwned removes loc if owner wrote it. On KV v2 a secret whose
