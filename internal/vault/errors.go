@@ -92,7 +92,9 @@ func (e *Error) detail() string {
 	if errors.As(e.Err, &re) {
 		msgs := make([]string, 0, len(re.Errors))
 		for _, m := range re.Errors {
-			m = strings.TrimSpace(m)
+			// Vault wraps some answers as "1 error occurred:\n\t* permission denied".
+			m = strings.Join(strings.Fields(m), " ")
+			m = strings.TrimPrefix(m, "1 error occurred: * ")
 			if m != "" && m != "permission denied" {
 				msgs = append(msgs, m)
 			}

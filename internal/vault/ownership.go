@@ -61,7 +61,7 @@ func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]
 		// Claim the path before writing data: a crash between the two
 		// steps then leaves an owned, empty entry the next attempt fills,
 		// never unmarked data that no one may take over.
-		if err := s.do(ctx, "write", loc.Mount+"/metadata/"+loc.Path, func(c *vaultapi.Client) error {
+		if err := s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
 			return c.KVv2(loc.Mount).PutMetadata(ctx, loc.Path, vaultapi.KVMetadataPutInput{
 				CustomMetadata: map[string]any{MetaManagedBy: managedBy, MetaOwner: string(owner)}})
 		}); err != nil {
@@ -97,7 +97,7 @@ func (s *Session) DeleteOwned(ctx context.Context, loc Location, owner Owner) er
 // metadata reads KV v2 metadata; nil when the secret does not exist.
 func (s *Session) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetadata, error) {
 	var md *vaultapi.KVMetadata
-	err := s.do(ctx, "read", loc.Mount+"/metadata/"+loc.Path, func(c *vaultapi.Client) error {
+	err := s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
 		var err error
 		md, err = c.KVv2(loc.Mount).GetMetadata(ctx, loc.Path)
 		if errors.Is(err, vaultapi.ErrSecretNotFound) {

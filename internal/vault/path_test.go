@@ -3,6 +3,8 @@ package vault
 import (
 	"strings"
 	"testing"
+
+	vaultapi "github.com/hashicorp/vault/api"
 )
 
 func TestValidatePath(t *testing.T) {
@@ -98,5 +100,12 @@ func TestRequestKind(t *testing.T) {
 		if got := requestKind(in[0], in[1]); got != want {
 			t.Errorf("requestKind(%v) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+func TestErrorMessageFlattensVaultWrappers(t *testing.T) {
+	err := classify("write", "secret/data/x", &vaultapi.ResponseError{StatusCode: 403, Errors: []string{"1 error occurred:\n\t* permission denied\n\n"}})
+	if got := err.Error(); got != `permission denied (path "secret/data/x")` {
+		t.Fatalf("Error() = %q", got)
 	}
 }
