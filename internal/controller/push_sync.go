@@ -75,8 +75,8 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 	// hash marks the record as not yet synced.) Content changes to known
 	// locations need no such step.
 	written0 := state
-	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) || len(newLocations(state.Locations, locs)) > 0 {
-		pending := pushsync.State{Locations: append(slices.Clone(state.Locations), newLocations(state.Locations, locs)...)}
+	if added := newLocations(state.Locations, locs); !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) || len(added) > 0 {
+		pending := pushsync.State{Locations: append(slices.Clone(state.Locations), added...)}
 		if err := r.record(ctx, dep, pending, true); err != nil {
 			return ctrl.Result{}, err
 		}

@@ -9,7 +9,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/util/workqueue"
-	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -32,10 +31,6 @@ func jitter(d time.Duration) time.Duration {
 		return 0
 	}
 	return d + time.Duration(rand.Int64N(int64(d/10)+1))
-}
-
-func builderWithPredicates(p ...predicate.Predicate) builder.ForOption {
-	return builder.WithPredicates(p...)
 }
 
 // notOwnStateUpdate drops the update event caused by the operator's own

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -134,7 +135,7 @@ func (r *VaultAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.serviceMonitors = err == nil
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
-		For(&appv1alpha1.VaultApp{}, builderWithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.Service{}).

@@ -6,6 +6,7 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -83,7 +84,7 @@ func (r *VaultAppReconciler) applyService(ctx context.Context, app *appv1alpha1.
 		},
 	}
 	return r.applyIfChanged(ctx, app, desired, &corev1.Service{}, func(existing client.Object) bool {
-		return equalitySemanticDerivative(desired.Spec, existing.(*corev1.Service).Spec)
+		return equality.Semantic.DeepDerivative(desired.Spec, existing.(*corev1.Service).Spec)
 	})
 }
 
@@ -102,7 +103,7 @@ func (r *VaultAppReconciler) applyServiceMonitor(ctx context.Context, app *appv1
 		},
 	}
 	return r.applyIfChanged(ctx, app, desired, &monitoringv1.ServiceMonitor{}, func(existing client.Object) bool {
-		return equalitySemanticDerivative(desired.Spec, existing.(*monitoringv1.ServiceMonitor).Spec)
+		return equality.Semantic.DeepDerivative(desired.Spec, existing.(*monitoringv1.ServiceMonitor).Spec)
 	})
 }
 

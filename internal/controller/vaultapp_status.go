@@ -55,7 +55,3 @@ func controllerRef(app *appv1alpha1.VaultApp) metav1.OwnerReference {
 	return metav1.OwnerReference{APIVersion: appv1alpha1.GroupVersion.String(), Kind: "VaultApp", Name: app.Name,
 		UID: app.UID, Controller: &t, BlockOwnerDeletion: &t}
 }
-
-func equalitySemanticDerivative(desired, existing any) bool {
-	return equality.Semantic.DeepDerivative(desired, existing)
-}

@@ -37,9 +37,7 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 		}
 	}
 	if err := parallel(n, 16, func(i int) error {
-		_, err := r.Vault.Root.Logical().WriteWithContext(ctx, fmt.Sprintf("kv/data/bench/app-%d", i),
-			map[string]any{"data": map[string]any{"password": "initial"}})
-		return err
+		return r.Vault.PutKV(ctx, fmt.Sprintf("kv/data/bench/app-%d", i), map[string]any{"password": "initial"})
 	}); err != nil {
 		return err
 	}
@@ -97,8 +95,7 @@ func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int, waitRoll
 	}
 	start := time.Now()
 	for _, p := range ps {
-		if _, err := r.Vault.Root.Logical().WriteWithContext(ctx, fmt.Sprintf("kv/data/bench/app-%d", p.i),
-			map[string]any{"data": map[string]any{"password": p.val}}); err != nil {
+		if err := r.Vault.PutKV(ctx, fmt.Sprintf("kv/data/bench/app-%d", p.i), map[string]any{"password": p.val}); err != nil {
 			return nil, err
 		}
 	}

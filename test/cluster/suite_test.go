@@ -65,8 +65,7 @@ func restartOperator() {
 }
 
 func kvPut(path string, data map[string]any) {
-	_, err := testRig.Vault.Root.Logical().Write(path, map[string]any{"data": data})
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	ExpectWithOffset(1, testRig.Vault.PutKV(context.Background(), path, data)).To(Succeed())
 }
 
 func get[T client.Object](ns, name string, obj T) T {

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -96,7 +95,7 @@ func crdPaths() []string {
 // startOperator runs the operator in-process with the options a user
 // would pass out of cluster.
 func startOperator(r *rig.Rig) (stop func(), _ error) {
-	probeAddr = freeAddr()
+	probeAddr = rig.FreeAddr()
 	o := operator.DefaultOptions()
 	o.Vault.Address = r.Vault.Addr
 	o.Vault.Timeout = 5 * time.Second
@@ -118,13 +117,4 @@ func startOperator(r *rig.Rig) (stop func(), _ error) {
 		}
 	}()
 	return func() { cancel(); <-done }, nil
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

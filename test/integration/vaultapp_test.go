@@ -20,8 +20,7 @@ import (
 
 // kvPut writes a KV v2 secret as root.
 func kvPut(path string, data map[string]any) {
-	_, err := testRig.Vault.Root.Logical().Write(path, map[string]any{"data": data})
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	ExpectWithOffset(1, testRig.Vault.PutKV(context.Background(), path, data)).To(Succeed())
 }
 
 func loadSample(t *testing.T) *appv1alpha1.VaultApp {

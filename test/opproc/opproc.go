@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -49,7 +48,7 @@ func Build(r *rig.Rig, root string) (string, error) {
 // Start runs the binary against the rig; env entries (e.g. "GOMEMLIMIT=90MiB")
 // are added to the process's environment.
 func Start(ctx context.Context, r *rig.Rig, bin string, env []string, extra ...string) (*Proc, error) {
-	p := &Proc{MetricsAddr: freeAddr(), PprofAddr: freeAddr(), ProbeAddr: freeAddr()}
+	p := &Proc{MetricsAddr: rig.FreeAddr(), PprofAddr: rig.FreeAddr(), ProbeAddr: rig.FreeAddr()}
 	args := append([]string{
 		"--kubeconfig=" + r.Kubeconfig,
 		"--vault-addr=" + r.Vault.Addr,
@@ -205,13 +204,4 @@ func (t Traffic) Minus(o Traffic) Traffic {
 	return Traffic{t.VaultLogin - o.VaultLogin, t.VaultRead - o.VaultRead, t.VaultWrite - o.VaultWrite,
 		t.VaultDelete - o.VaultDelete, t.VaultMount - o.VaultMount, t.VaultRenew - o.VaultRenew,
 		t.KubeGet - o.KubeGet, t.KubeList - o.KubeList, t.KubeWrite - o.KubeWrite, t.KubeEvents - o.KubeEvents}
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

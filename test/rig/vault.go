@@ -177,6 +177,13 @@ func (v *Vault) WriteKubernetesRole(ctx context.Context, mount, role string, r K
 	return err
 }
 
+// PutKV writes a KV v2 secret as root; path is the API path
+// ("kv/data/billing/database").
+func (v *Vault) PutKV(ctx context.Context, path string, data map[string]any) error {
+	_, err := v.Root.Logical().WriteWithContext(ctx, path, map[string]any{"data": data})
+	return err
+}
+
 // EnableKV mounts a KV engine of the given version at mount (idempotent).
 func (v *Vault) EnableKV(ctx context.Context, mount string, version int) error {
 	mounts, err := v.Root.Sys().ListMountsWithContext(ctx)
@@ -188,6 +195,16 @@ func (v *Vault) EnableKV(ctx context.Context, mount string, version int) error {
 	}
 	return v.Root.Sys().MountWithContext(ctx, mount, &vaultapi.MountInput{Type: "kv",
 		Options: map[string]string{"version": fmt.Sprint(version)}})
+}
+
+// FreeAddr returns a free loopback host:port (for an operator's metrics
+// and probe listeners).
+func FreeAddr() string {
+	port, err := freePort()
+	if err != nil {
+		panic(err)
+	}
+	return fmt.Sprintf("127.0.0.1:%d", port)
 }
 
 func freePort() (int, error) {

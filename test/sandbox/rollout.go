@@ -25,8 +25,7 @@ func showRollout(ctx context.Context, r *rig.Rig) error {
 	printPods(ctx, r)
 	before := version(ctx, r)
 	say("changing kv/billing/database in Vault (vault kv put kv/billing/database url=postgres://rotated)")
-	if _, err := r.Vault.Root.Logical().WriteWithContext(ctx, "kv/data/billing/database",
-		map[string]any{"data": map[string]any{"url": "postgres://rotated@db.internal:5432/billing"}}); err != nil {
+	if err := r.Vault.PutKV(ctx, "kv/data/billing/database", map[string]any{"url": "postgres://rotated@db.internal:5432/billing"}); err != nil {
 		return err
 	}
 	if err := waitFor(ctx, func() bool { return version(ctx, r) != before && rolledOut(ctx, r) }); err != nil {
