@@ -13,6 +13,10 @@ const (
 	ConditionDeploymentReady = "DeploymentReady"
 	// ConditionMonitoringReady: the Service and ServiceMonitor exist (or monitoring is disabled).
 	ConditionMonitoringReady = "MonitoringReady"
+	// ConditionLeasesHealthy (only with dynamic secrets): every lease is
+	// alive and renewed on time; its message names the nearest expiry and the
+	// last rotation and why.
+	ConditionLeasesHealthy = "LeasesHealthy"
 )
 
 // Condition reasons. Events use the same reasons as the conditions they accompany.
@@ -57,6 +61,16 @@ const (
 	ReasonServiceApplyFailed = "ServiceApplyFailed"
 	// ReasonNoMetricsPort: no container port has the name spec.monitoring.port.
 	ReasonNoMetricsPort = "NoMetricsPort"
+	// ReasonLeasesValid: every dynamic secret is valid and renewed on schedule.
+	ReasonLeasesValid = "LeasesValid"
+	// ReasonLeaseRenewalFailed: a lease could not be looked up or renewed; the current credentials are kept.
+	ReasonLeaseRenewalFailed = "LeaseRenewalFailed"
+	// ReasonCredentialsRotated (event): new credentials were issued; the message says why.
+	ReasonCredentialsRotated = "CredentialsRotated"
+	// ReasonLeaseRevoked (event): replaced credentials were revoked after their grace period.
+	ReasonLeaseRevoked = "LeaseRevoked"
+	// ReasonLeaseRevokeFailed: a lease could not be revoked; the finalizer stays and the revocation is retried.
+	ReasonLeaseRevokeFailed = "LeaseRevokeFailed"
 )
 
 // Names shared by the operator and users.
@@ -73,6 +87,8 @@ const (
 	SecretsVolumeName = "vault-secrets"
 	// SecretsMountPath is where every container sees the Secret's files.
 	SecretsMountPath = "/etc/secrets/vault"
+	// RevokeLeasesFinalizer keeps a deleted VaultApp until its leases are revoked.
+	RevokeLeasesFinalizer = "vaultapp.techweaver.io/revoke-leases"
 )
 
 // SecretNameFor is the name of the Secret a VaultApp writes.

@@ -207,6 +207,9 @@ spec:
 			spec(obj)["monitoring"] = map[string]interface{}{"enabled": true, k: v}
 		}
 	}
+	setIssue := func(issue map[string]interface{}) func(map[string]interface{}) {
+		return func(obj map[string]interface{}) { vault(obj)["issue"] = []interface{}{issue} }
+	}
 	many := func(n, keyLen int, sameTarget bool) func(map[string]interface{}) {
 		return func(obj map[string]interface{}) {
 			var l []interface{}
@@ -272,6 +275,32 @@ spec:
 		{"monitoring interval 500ms", setMonitoring("interval", "500ms"), ""},
 		{"monitoring interval without unit", setMonitoring("interval", "30"), "spec.monitoring.interval"},
 		{"monitoring interval days", setMonitoring("interval", "1d"), "spec.monitoring.interval"},
+		{"rolloutStrategy none", func(obj map[string]interface{}) { spec(obj)["rolloutStrategy"] = "none" }, ""},
+		{"rolloutStrategy restart", func(obj map[string]interface{}) { spec(obj)["rolloutStrategy"] = "restart" }, ""},
+		{"rolloutStrategy unknown", func(obj map[string]interface{}) { spec(obj)["rolloutStrategy"] = "recreate" }, "spec.rolloutStrategy"},
+		{"authMethod jwt", func(obj map[string]interface{}) { vault(obj)["authMethod"] = "jwt" }, ""},
+		{"authMethod unknown", func(obj map[string]interface{}) { vault(obj)["authMethod"] = "oidc" }, "spec.vault.authMethod"},
+		{"pki issue", setIssue(map[string]interface{}{"path": "kv/data/a", "pki": map[string]interface{}{"commonName": "web.example.com", "altNames": []interface{}{"web"}, "ttl": "24h"}}), ""},
+		{"params issue", setIssue(map[string]interface{}{"path": "kv/data/a", "params": map[string]interface{}{"kubernetes_namespace": "web"}}), ""},
+		{"issue without pki or params", setIssue(map[string]interface{}{"path": "kv/data/a"}), "set exactly one of pki and params"},
+		{"issue with pki and params", setIssue(map[string]interface{}{"path": "kv/data/a", "params": map[string]interface{}{"a": "b"}, "pki": map[string]interface{}{"commonName": "x"}}), "set exactly one of pki and params"},
+		{"issue path no secret uses", setIssue(map[string]interface{}{"path": "pki/issue/web", "pki": map[string]interface{}{"commonName": "x"}}), "every issue[].path must also be the path of an entry in secrets"},
+		{"pki without commonName", setIssue(map[string]interface{}{"path": "kv/data/a", "pki": map[string]interface{}{"ttl": "1h"}}), "spec.vault.issue[0].pki.commonName"},
+		{"pki ttl days", setIssue(map[string]interface{}{"path": "kv/data/a", "pki": map[string]interface{}{"commonName": "x", "ttl": "30d"}}), "spec.vault.issue[0].pki.ttl"},
+		{"16 issues on 256 long paths", func(obj map[string]interface{}) {
+			many(256, 253, false)(obj)
+			var l []interface{}
+			for i := 0; i < 16; i++ {
+				l = append(l, map[string]interface{}{"path": fmt.Sprintf("kv/data/%d", 255-i), "params": map[string]interface{}{"a": "b"}})
+			}
+			vault(obj)["issue"] = l
+		}, ""},
+		{"leases", func(obj map[string]interface{}) {
+			vault(obj)["leases"] = map[string]interface{}{"revokeOnDelete": false, "revokeGracePeriod": "2m"}
+		}, ""},
+		{"leases grace not a duration", func(obj map[string]interface{}) {
+			vault(obj)["leases"] = map[string]interface{}{"revokeGracePeriod": "later"}
+		}, "spec.vault.leases.revokeGracePeriod"},
 		{"monitoring without enabled", func(obj map[string]interface{}) {
 			spec(obj)["monitoring"] = map[string]interface{}{"port": "http"}
 		}, "spec.monitoring.enabled"},

@@ -23,9 +23,30 @@ type VaultAppSpec struct {
 	// prometheus-operator ServiceMonitor).
 	// +optional
 	Monitoring *MonitoringSpec `json:"monitoring,omitempty"`
+
+	// RolloutStrategy says what happens to the pods when the Secret's data
+	// changes: "restart" (default) rolls the Deployment through the pod
+	// template annotation vaultapp.techweaver.io/secret-version; "none"
+	// updates the Secret in place and lets the kubelet refresh the mounted
+	// files (within about a minute) without a rollout, for applications that
+	// re-read their files.
+	// +kubebuilder:validation:Enum=restart;none
+	// +optional
+	RolloutStrategy RolloutStrategy `json:"rolloutStrategy,omitempty"`
 }
 
+// RolloutStrategy is what a data change does to the pods.
+type RolloutStrategy string
+
+const (
+	// RolloutRestart rolls the pods when the data changes.
+	RolloutRestart RolloutStrategy = "restart"
+	// RolloutNone leaves the pods running; the kubelet updates the files.
+	RolloutNone RolloutStrategy = "none"
+)
+
 // VaultSpec is the Vault side of a VaultApp.
+// +kubebuilder:validation:XValidation:rule="!has(self.issue) || self.issue.all(i, self.secrets.exists(s, s.path == i.path))",message="every issue[].path must also be the path of an entry in secrets (which keys go where)"
 type VaultSpec struct {
 	// Role is the Vault Kubernetes auth role the operator logs in with to
 	// read this application's secrets.
@@ -33,8 +54,17 @@ type VaultSpec struct {
 	// +required
 	Role string `json:"role"`
 
-	// AuthPath is the mount path of the Kubernetes auth method; empty means
-	// the operator's --vault-auth-path.
+	// AuthMethod is the Vault auth method to log in with: "kubernetes"
+	// (Vault asks the apiserver to review the service-account token) or
+	// "jwt" (Vault checks the token against the cluster's OIDC issuer keys).
+	// Empty means the operator's --vault-auth-method.
+	// +kubebuilder:validation:Enum=kubernetes;jwt
+	// +optional
+	AuthMethod string `json:"authMethod,omitempty"`
+
+	// AuthPath is the mount path of the auth method; empty means the
+	// operator's --vault-auth-path for its own method, otherwise the
+	// method's name.
 	// +optional
 	AuthPath string `json:"authPath,omitempty"`
 
@@ -56,6 +86,91 @@ type VaultSpec struct {
 	// +listMapKey=targetKey
 	// +required
 	Secrets []SecretRef `json:"secrets"`
+
+	// Issue names the paths whose engine issues a new secret on each write
+	// (PKI's pki/issue/<role>, the Kubernetes engine's kubernetes/creds/<role>)
+	// and the parameters of the request. The entries of secrets with the same
+	// path take their keys from the issued secret. Paths not listed here are
+	// read; a read that returns a lease (database/creds/<role>) is a dynamic
+	// secret too.
+	// +kubebuilder:validation:MaxItems=16
+	// +listType=map
+	// +listMapKey=path
+	// +optional
+	Issue []IssueSpec `json:"issue,omitempty"`
+
+	// Leases tunes the lifecycle of dynamic secrets.
+	// +optional
+	Leases *LeaseSpec `json:"leases,omitempty"`
+}
+
+// IssueSpec is a request to an engine that issues secrets on write.
+// +kubebuilder:validation:XValidation:rule="has(self.pki) != has(self.params)",message="set exactly one of pki and params"
+type IssueSpec struct {
+	// Path is the engine path written to, e.g. "pki/issue/web".
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:Pattern=`^[^/\s]+(/[^/\s]+)*$`
+	// +required
+	Path string `json:"path"`
+
+	// PKI is a certificate request to Vault's PKI engine. The response's
+	// keys are certificate, private_key, issuing_ca, ca_chain (a list,
+	// joined into one PEM bundle) and serial_number.
+	// +optional
+	PKI *PKIIssue `json:"pki,omitempty"`
+
+	// Params are the request parameters of any other engine, as strings
+	// (e.g. kubernetes_namespace for kubernetes/creds/<role>).
+	// +kubebuilder:validation:MaxProperties=32
+	// +optional
+	Params map[string]string `json:"params,omitempty"`
+}
+
+// PKIIssue is a certificate request.
+type PKIIssue struct {
+	// CommonName is the certificate's common name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +required
+	CommonName string `json:"commonName"`
+
+	// AltNames are DNS subject alternative names.
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=253
+	// +optional
+	AltNames []string `json:"altNames,omitempty"`
+
+	// IPSANs are IP subject alternative names.
+	// +kubebuilder:validation:MaxItems=100
+	// +kubebuilder:validation:items:MaxLength=45
+	// +optional
+	IPSANs []string `json:"ipSans,omitempty"`
+
+	// TTL is the certificate's validity, e.g. "720h" (default: the PKI
+	// role's). The certificate is re-issued after --lease-renew-fraction of
+	// it (two thirds by default).
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?(s|m|h))+$`
+	// +optional
+	TTL *metav1.Duration `json:"ttl,omitempty"`
+}
+
+// LeaseSpec tunes the lifecycle of dynamic secrets.
+type LeaseSpec struct {
+	// RevokeOnDelete revokes the VaultApp's leases when it is deleted
+	// (default true). Set false to let them expire on their own.
+	// +optional
+	RevokeOnDelete *bool `json:"revokeOnDelete,omitempty"`
+
+	// RevokeGracePeriod is how long replaced credentials stay valid after
+	// the pods using the new ones are ready (rolloutStrategy restart), or
+	// after the Secret was updated (none; at least 2m by default, so the
+	// kubelet has refreshed the files). Default: --lease-revoke-grace (30s).
+	// +kubebuilder:validation:Type=string
+	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?(s|m|h))+$`
+	// +optional
+	RevokeGracePeriod *metav1.Duration `json:"revokeGracePeriod,omitempty"`
 }
 
 // SecretRef is one value read from Vault.
@@ -138,6 +253,55 @@ type VaultAppStatus struct {
 	// field would turn every refresh into an API write.)
 	// +optional
 	LastSecretUpdateTime *metav1.Time `json:"lastSecretUpdateTime,omitempty"`
+
+	// Leases are the dynamic secrets (leases and certificates) whose values
+	// are in the Secret. Never a secret value: ids and times only.
+	// +listType=map
+	// +listMapKey=path
+	// +optional
+	Leases []LeaseStatus `json:"leases,omitempty"`
+
+	// RetiringLeases are replaced credentials still valid for the pods
+	// that use them; each is revoked once the new ones are rolled out and
+	// its grace period has passed.
+	// +optional
+	RetiringLeases []RetiringLease `json:"retiringLeases,omitempty"`
+}
+
+// LeaseStatus describes the dynamic secret behind one path.
+type LeaseStatus struct {
+	// Path is the Vault path the secret came from.
+	Path string `json:"path"`
+	// LeaseID is Vault's lease id (empty for a certificate without a lease).
+	// +optional
+	LeaseID string `json:"leaseID,omitempty"`
+	// SerialNumber is the certificate's serial number (PKI).
+	// +optional
+	SerialNumber string `json:"serialNumber,omitempty"`
+	// IssueTime is when the secret was issued.
+	IssueTime metav1.Time `json:"issueTime"`
+	// ExpireTime is when the credentials stop working: the lease's end as
+	// last renewed, or the certificate's notAfter.
+	ExpireTime metav1.Time `json:"expireTime"`
+	// RenewTime is when the operator will next act: renew the lease, or
+	// issue new credentials.
+	RenewTime metav1.Time `json:"renewTime"`
+	// Renewable tells whether Vault allows renewing the lease.
+	// +optional
+	Renewable bool `json:"renewable,omitempty"`
+}
+
+// RetiringLease is a replaced lease awaiting revocation.
+type RetiringLease struct {
+	// LeaseID is the lease to revoke.
+	LeaseID string `json:"leaseID"`
+	// ExpireTime is when it would end on its own.
+	// +optional
+	ExpireTime *metav1.Time `json:"expireTime,omitempty"`
+	// RevokeTime is when it will be revoked; unset until the pods using the
+	// new credentials are ready.
+	// +optional
+	RevokeTime *metav1.Time `json:"revokeTime,omitempty"`
 }
 
 // VaultApp is an application whose Deployment gets its secrets from Vault.

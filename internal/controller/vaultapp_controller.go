@@ -12,11 +12,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
@@ -28,9 +33,17 @@ import (
 // operator writes.
 const FieldOwner = client.FieldOwner("vault-sync-operator")
 
-// SecretReader is the part of the Vault client a VaultApp needs.
-type SecretReader interface {
+// VaultSession is the part of the Vault client a VaultApp needs: one
+// identity's authenticated session (vault.Session).
+type VaultSession interface {
+	Identity() vault.Identity
 	ReadSecret(ctx context.Context, path string) (*vault.SecretData, error)
+	IssueSecret(ctx context.Context, path string, params map[string]any) (*vault.SecretData, error)
+	LookupLease(ctx context.Context, id string) (*vault.LeaseInfo, error)
+	RenewLease(ctx context.Context, id string, increment time.Duration) (*vault.LeaseInfo, error)
+	RevokeLease(ctx context.Context, id string) error
+	// Generation counts the session's logins (leases die with their token).
+	Generation() uint64
 }
 
 // VaultAppReconciler runs VaultApps: Vault data -> Secret -> Deployment ->
@@ -38,7 +51,7 @@ type SecretReader interface {
 type VaultAppReconciler struct {
 	Client client.Client
 	// Vault returns the (cached, self-renewing) session of an identity.
-	Vault    func(vault.Identity) SecretReader
+	Vault    func(vault.Identity) VaultSession
 	Recorder EventRecorder
 	// DefaultRefresh is how often Vault is re-read when the VaultApp does not say.
 	DefaultRefresh          time.Duration
@@ -47,8 +60,18 @@ type VaultAppReconciler struct {
 	Policy *policy.Policy
 	// ClusterName fills {{cluster}} in policy templates.
 	ClusterName string
+	// LeaseRenewFraction is the share of a lease's duration after which it
+	// is renewed (default 2/3); LeaseRevokeGrace how long replaced
+	// credentials outlive the rollout of new ones.
+	LeaseRenewFraction float64
+	LeaseRevokeGrace   time.Duration
+	// TokenReplaced, when set, is called with a function that wakes the
+	// VaultApps holding leases of an identity whose Vault token was replaced.
+	TokenReplaced func(func(vault.Identity))
+
 	// serviceMonitors tells whether the ServiceMonitor CRD was installed at start.
 	serviceMonitors bool
+	leases          *leaseBook
 }
 
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch
@@ -65,13 +88,15 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.ForgetVaultApp(req.Namespace, req.Name)
+			metrics.SetLeases(req.Namespace, req.Name, 0, time.Time{})
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
 	}
 	if !app.DeletionTimestamp.IsZero() {
-		// Owned objects go with it through their owner references.
-		return ctrl.Result{}, nil
+		// Owned objects go with it through their owner references; leases
+		// are revoked by the finalizer.
+		return ctrl.Result{}, r.finalize(ctx, app)
 	}
 	before := app.Status.DeepCopy()
 	defer func() {
@@ -79,8 +104,17 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 			result, retErr = ctrl.Result{}, err
 		}
 	}()
+	if len(app.Spec.Vault.Issue) > 0 {
+		if err := r.ensureRevokeFinalizer(ctx, app); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 
-	data, err := r.reconcileVaultData(ctx, app)
+	prev, err := r.currentSecret(ctx, app)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	vd, err := r.reconcileVaultData(ctx, app, prev)
 	if err != nil {
 		metrics.VaultAppSyncs.WithLabelValues(app.Namespace, app.Name, "error").Inc()
 		var denied *policy.DeniedError
@@ -95,19 +129,51 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		}
 		return r.retryAfterVaultError(err), nil
 	}
-	version, err := r.reconcileSecret(ctx, app, data)
+	if len(vd.record.Current) > 0 {
+		if err := r.ensureRevokeFinalizer(ctx, app); err != nil {
+			r.revokeFresh(ctx, vd)
+			return ctrl.Result{}, err
+		}
+	}
+	version, err := r.reconcileSecret(ctx, app, prev, vd.data, vd.record)
 	if err != nil {
+		r.revokeFresh(ctx, vd)
 		return ctrl.Result{}, err
 	}
+	r.recordLeases(app, vd)
 	metrics.VaultAppSyncs.WithLabelValues(app.Namespace, app.Name, "success").Inc()
 	metrics.VaultAppLastSuccess.WithLabelValues(app.Namespace, app.Name).SetToCurrentTime()
 	if err := r.reconcileDeployment(ctx, app, version); err != nil {
 		return ctrl.Result{}, err
 	}
+	written := vd.record.annotation()
+	revokeAt, revokeErr := r.reconcileRetiring(ctx, app, vd)
+	if vd.record.annotation() != written { // revoked leases leave the record
+		if err := r.applySecret(ctx, app, nil, vd.data, vd.record); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	if err := r.reconcileMonitoring(ctx, app); err != nil {
 		return ctrl.Result{}, err
 	}
-	return ctrl.Result{RequeueAfter: jitter(r.refreshInterval(app))}, nil
+	if revokeErr != nil {
+		return ctrl.Result{RequeueAfter: jitter(30 * time.Second)}, nil
+	}
+	return ctrl.Result{RequeueAfter: r.nextWake(app, vd.next, revokeAt)}, nil
+}
+
+// nextWake is when to run again: the refresh interval (static values are
+// re-read), or earlier when a lease needs renewing, a certificate
+// re-issuing, or replaced credentials revoking.
+func (r *VaultAppReconciler) nextWake(app *appv1alpha1.VaultApp, times ...time.Time) time.Duration {
+	next := jitter(r.refreshInterval(app))
+	now := time.Now()
+	for _, t := range times {
+		if !t.IsZero() && t.Sub(now) < next {
+			next = max(t.Sub(now), time.Second)
+		}
+	}
+	return next
 }
 
 func (r *VaultAppReconciler) refreshInterval(app *appv1alpha1.VaultApp) time.Duration {
@@ -133,6 +199,7 @@ func (r *VaultAppReconciler) retryAfterVaultError(err error) ctrl.Result {
 func (r *VaultAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	_, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: monitoringv1.SchemeGroupVersion.Group, Kind: monitoringv1.ServiceMonitorsKind}, "v1")
 	r.serviceMonitors = err == nil
+	r.leases = newLeaseBook()
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
 		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
@@ -142,6 +209,20 @@ func (r *VaultAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: newRateLimiter()})
 	if r.serviceMonitors {
 		b = b.Owns(&monitoringv1.ServiceMonitor{})
+	}
+	if r.TokenReplaced != nil {
+		// A replaced Vault token took its leases with it: wake their holders
+		// now rather than at their next renewal.
+		wake := make(chan event.TypedGenericEvent[types.NamespacedName], 1024)
+		r.TokenReplaced(func(id vault.Identity) {
+			for _, app := range r.leases.holdersOf(id) {
+				wake <- event.TypedGenericEvent[types.NamespacedName]{Object: app}
+			}
+		})
+		b = b.WatchesRawSource(source.Channel(wake, handler.TypedEnqueueRequestsFromMapFunc(
+			func(_ context.Context, app types.NamespacedName) []reconcile.Request {
+				return []reconcile.Request{{NamespacedName: app}}
+			})))
 	}
 	return b.Complete(r)
 }

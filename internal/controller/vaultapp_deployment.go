@@ -37,9 +37,11 @@ func (r *VaultAppReconciler) reconcileDeployment(ctx context.Context, app *appv1
 			r.Recorder.Eventf(app, corev1.EventTypeWarning, appv1alpha1.ReasonDeploymentApplyFailed, "%s", truncate(err.Error(), 1000))
 			return err
 		}
-		if existing.Name == "" {
-			existing = desired // just created: no status yet
-		}
+		// Just created or changed: the cached status describes the old
+		// spec. The Deployment's own update wakes the next reconcile.
+		setCondition(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonDeploymentProgressing,
+			"rolling out the current spec")
+		return nil
 	}
 	status, reason, msg := deploymentReadiness(existing)
 	setCondition(app, appv1alpha1.ConditionDeploymentReady, status, reason, msg)
@@ -53,7 +55,12 @@ func desiredDeployment(app *appv1alpha1.VaultApp, version string) *appsv1.Deploy
 	if tpl.Annotations == nil {
 		tpl.Annotations = map[string]string{}
 	}
-	tpl.Annotations[appv1alpha1.SecretVersionAnnotation] = version
+	if app.Spec.RolloutStrategy != appv1alpha1.RolloutNone {
+		// The pods roll exactly when the data changes. With "none" the
+		// template never mentions the data, and the kubelet refreshes the
+		// mounted files in place.
+		tpl.Annotations[appv1alpha1.SecretVersionAnnotation] = version
+	}
 	tpl.Spec.Volumes = withVolume(tpl.Spec.Volumes, corev1.Volume{Name: appv1alpha1.SecretsVolumeName,
 		VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: appv1alpha1.SecretNameFor(app.Name)}}})
 	mount := corev1.VolumeMount{Name: appv1alpha1.SecretsVolumeName, MountPath: appv1alpha1.SecretsMountPath, ReadOnly: true}

@@ -18,33 +18,32 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
-// reconcileSecret keeps <name>-vault-secrets equal to data and returns the
-// data's version hash. It writes only when the content differs, so an
-// unchanged Vault (or an operator restart) changes nothing.
+// currentSecret is the VaultApp's Secret as the cache has it (nil if none).
+func (r *VaultAppReconciler) currentSecret(ctx context.Context, app *appv1alpha1.VaultApp) (*corev1.Secret, error) {
+	var s corev1.Secret
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: appv1alpha1.SecretNameFor(app.Name)}, &s)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// reconcileSecret keeps <name>-vault-secrets equal to data, with the record
+// of the dynamic secrets behind it, and returns the data's version hash. It
+// writes only when something differs, so an unchanged Vault (or an
+// operator restart) changes nothing.
 //
 // Conditions: SecretsSynced.
-func (r *VaultAppReconciler) reconcileSecret(ctx context.Context, app *appv1alpha1.VaultApp, data map[string][]byte) (string, error) {
+func (r *VaultAppReconciler) reconcileSecret(ctx context.Context, app *appv1alpha1.VaultApp, existing *corev1.Secret, data map[string][]byte, rec leaseRecord) (string, error) {
 	name := appv1alpha1.SecretNameFor(app.Name)
 	version := dataVersion(data)
-
-	var existing corev1.Secret
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: name}, &existing)
-	if err != nil && !apierrors.IsNotFound(err) {
+	if err := r.applySecret(ctx, app, existing, data, rec); err != nil {
+		err = fmt.Errorf("failed to write secret %s: %w", name, err)
+		setCondition(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionFalse, appv1alpha1.ReasonSecretWriteFailed, err.Error())
 		return "", err
-	}
-	upToDate := err == nil && sameSecretData(existing.Data, data) && ownedBy(&existing, app) &&
-		existing.Labels[appv1alpha1.ManagedByLabel] == appv1alpha1.ManagedByValue
-	if !upToDate {
-		ac := corev1ac.Secret(name, app.Namespace).
-			WithLabels(managedLabels(app)).
-			WithOwnerReferences(ownerRef(app)).
-			WithType(corev1.SecretTypeOpaque).
-			WithData(data)
-		if err := r.Client.Apply(ctx, ac, FieldOwner, client.ForceOwnership); err != nil {
-			err = fmt.Errorf("failed to write secret %s: %w", name, err)
-			setCondition(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionFalse, appv1alpha1.ReasonSecretWriteFailed, err.Error())
-			return "", err
-		}
 	}
 	if app.Status.SecretVersion != version {
 		now := metav1.Now()
@@ -58,6 +57,26 @@ func (r *VaultAppReconciler) reconcileSecret(ctx context.Context, app *appv1alph
 	setCondition(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("%d key(s) from vault in secret %s", len(data), name))
 	return version, nil
+}
+
+// applySecret writes the Secret server-side when its data, lease record,
+// labels or owner differ from what they should be.
+func (r *VaultAppReconciler) applySecret(ctx context.Context, app *appv1alpha1.VaultApp, existing *corev1.Secret, data map[string][]byte, rec leaseRecord) error {
+	ann := rec.annotation()
+	if existing != nil && sameSecretData(existing.Data, data) && ownedBy(existing, app) &&
+		existing.Labels[appv1alpha1.ManagedByLabel] == appv1alpha1.ManagedByValue &&
+		existing.Annotations[leasesAnnotation] == ann {
+		return nil
+	}
+	ac := corev1ac.Secret(appv1alpha1.SecretNameFor(app.Name), app.Namespace).
+		WithLabels(managedLabels(app)).
+		WithOwnerReferences(ownerRef(app)).
+		WithType(corev1.SecretTypeOpaque).
+		WithData(data)
+	if ann != "" {
+		ac = ac.WithAnnotations(map[string]string{leasesAnnotation: ann})
+	}
+	return r.Client.Apply(ctx, ac, FieldOwner, client.ForceOwnership)
 }
 
 // dataVersion is the hash put in the pod template annotation: it changes

@@ -30,6 +30,7 @@ var readyOrder = []string{
 	appv1alpha1.ConditionSecretsSynced,
 	appv1alpha1.ConditionDeploymentReady,
 	appv1alpha1.ConditionMonitoringReady,
+	appv1alpha1.ConditionLeasesHealthy, // only with dynamic secrets
 }
 
 // summarizeReady sets Ready from the step conditions: True when all are
@@ -37,6 +38,9 @@ var readyOrder = []string{
 func summarizeReady(app *appv1alpha1.VaultApp) {
 	for _, t := range readyOrder {
 		c := meta.FindStatusCondition(app.Status.Conditions, t)
+		if c == nil && t == appv1alpha1.ConditionLeasesHealthy {
+			continue
+		}
 		if c == nil {
 			setCondition(app, appv1alpha1.ConditionReady, metav1.ConditionFalse, appv1alpha1.ReasonProgressing, "reconciliation has not reached "+t)
 			return

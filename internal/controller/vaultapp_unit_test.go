@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"fmt"
 	"context"
 	"testing"
 	"time"
@@ -22,11 +23,21 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
-// fakeVault serves fixed data per path and counts reads.
+// fakeVault serves fixed data per path and counts reads. Paths listed in
+// leaseTTL are dynamic: each read issues a new lease.
 type fakeVault struct {
-	data  map[string]map[string]any
-	reads map[string]int
+	data     map[string]map[string]any
+	reads    map[string]int
+	leaseTTL map[string]time.Duration
+	// leases are the live leases: id -> expiry.
+	leases  map[string]time.Time
+	revoked []string
+	renewed int
+	gen     uint64
 }
+
+func (f *fakeVault) Identity() vault.Identity { return vault.Identity{Role: "r"} }
+func (f *fakeVault) Generation() uint64       { return f.gen }
 
 func (f *fakeVault) ReadSecret(_ context.Context, path string) (*vault.SecretData, error) {
 	f.reads[path]++
@@ -34,7 +45,40 @@ func (f *fakeVault) ReadSecret(_ context.Context, path string) (*vault.SecretDat
 	if !ok {
 		return nil, &vault.Error{Category: vault.CategoryNotFound, Op: "read", Path: path}
 	}
-	return &vault.SecretData{Data: d}, nil
+	sd := &vault.SecretData{Data: d}
+	if ttl, ok := f.leaseTTL[path]; ok {
+		sd.LeaseID = fmt.Sprintf("%s/%d", path, f.reads[path])
+		sd.LeaseDuration, sd.Renewable = ttl, true
+		f.leases[sd.LeaseID] = time.Now().Add(ttl)
+	}
+	return sd, nil
+}
+
+func (f *fakeVault) IssueSecret(ctx context.Context, path string, _ map[string]any) (*vault.SecretData, error) {
+	return f.ReadSecret(ctx, path)
+}
+
+func (f *fakeVault) LookupLease(_ context.Context, id string) (*vault.LeaseInfo, error) {
+	exp, ok := f.leases[id]
+	if !ok {
+		return nil, &vault.Error{Category: vault.CategoryNotFound, Op: "lease lookup"}
+	}
+	return &vault.LeaseInfo{ID: id, ExpireTime: exp, TTL: time.Until(exp), Renewable: true}, nil
+}
+
+func (f *fakeVault) RenewLease(_ context.Context, id string, inc time.Duration) (*vault.LeaseInfo, error) {
+	if _, ok := f.leases[id]; !ok {
+		return nil, &vault.Error{Category: vault.CategoryNotFound, Op: "lease renew"}
+	}
+	f.renewed++
+	f.leases[id] = time.Now().Add(inc)
+	return &vault.LeaseInfo{ID: id, ExpireTime: f.leases[id], TTL: inc, Renewable: true}, nil
+}
+
+func (f *fakeVault) RevokeLease(_ context.Context, id string) error {
+	delete(f.leases, id)
+	f.revoked = append(f.revoked, id)
+	return nil
 }
 
 func testScheme() *runtime.Scheme {
@@ -63,15 +107,19 @@ func sampleApp() *appv1alpha1.VaultApp {
 
 func newTestReconciler(app *appv1alpha1.VaultApp, fv *fakeVault) (*VaultAppReconciler, client.Client) {
 	c := fake.NewClientBuilder().WithScheme(testScheme()).WithObjects(app).WithStatusSubresource(app).Build()
-	return &VaultAppReconciler{Client: c, Vault: func(vault.Identity) SecretReader { return fv },
-		Recorder: record.NewFakeRecorder(100), DefaultRefresh: 5 * time.Minute}, c
+	if fv.leases == nil {
+		fv.leases = map[string]time.Time{}
+	}
+	return &VaultAppReconciler{Client: c, Vault: func(vault.Identity) VaultSession { return fv },
+		Recorder: record.NewFakeRecorder(100), DefaultRefresh: 5 * time.Minute, leases: newLeaseBook()}, c
 }
 
 func TestVaultAppReadsEachPathOnce(t *testing.T) {
 	fv := &fakeVault{data: map[string]map[string]any{"database/creds/app": {"username": "u", "password": "p"}}, reads: map[string]int{}}
 	app := sampleApp()
 	r, _ := newTestReconciler(app, fv)
-	data, err := r.reconcileVaultData(context.Background(), app)
+	vd, err := r.reconcileVaultData(context.Background(), app, nil)
+	data := vd.data
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +161,7 @@ func TestVaultAppRestartChangesNothing(t *testing.T) {
 	var dep appsv1.Deployment
 	_ = c.Get(context.Background(), req.NamespacedName, &dep)
 	// A new reconciler (a restarted operator) with unchanged Vault data.
-	r2 := &VaultAppReconciler{Client: c, Vault: r.Vault, Recorder: record.NewFakeRecorder(10), DefaultRefresh: time.Minute}
+	r2 := &VaultAppReconciler{Client: c, Vault: r.Vault, Recorder: record.NewFakeRecorder(10), DefaultRefresh: time.Minute, leases: newLeaseBook()}
 	if _, err := r2.Reconcile(context.Background(), req); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,38 +17,198 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
-// reconcileVaultData logs in with the VaultApp's role and reads every
+// vaultData is what one reconcile got from Vault.
+type vaultData struct {
+	// data maps targetKey -> value.
+	data map[string][]byte
+	// record says which dynamic secrets the values came from (stored on the Secret).
+	record leaseRecord
+	// leases and retiring are the status entries of record.
+	leases   []appv1alpha1.LeaseStatus
+	retiring []appv1alpha1.RetiringLease
+	// fresh are leases issued by this reconcile: revoked again if their
+	// values cannot be stored.
+	fresh []string
+	// rotated says which paths got new credentials, and why.
+	rotated map[string]string
+	// next is when a lease or certificate needs attention.
+	next time.Time
+	// session issued the leases.
+	session VaultSession
+}
+
+// reconcileVaultData logs in with the VaultApp's role and gets every
 // distinct path once (two reads of a dynamic path would issue two different
-// credentials). It returns targetKey -> value.
+// credentials). Static paths are read each time; a dynamic secret recorded
+// on the Secret (prev) is kept, renewed when due, and replaced only when it
+// cannot be renewed, is gone, or its request changed.
 //
 // Conditions: VaultAuthenticated, and SecretsSynced when it fails.
-func (r *VaultAppReconciler) reconcileVaultData(ctx context.Context, app *appv1alpha1.VaultApp) (map[string][]byte, error) {
+func (r *VaultAppReconciler) reconcileVaultData(ctx context.Context, app *appv1alpha1.VaultApp, prev *corev1.Secret) (*vaultData, error) {
 	if err := r.checkPolicy(app); err != nil {
 		return nil, err
 	}
-	session := r.Vault(vault.Identity{AuthPath: app.Spec.Vault.AuthPath, Role: app.Spec.Vault.Role})
-	read := map[string]*vault.SecretData{}
-	out := make(map[string][]byte, len(app.Spec.Vault.Secrets))
-	for _, ref := range app.Spec.Vault.Secrets {
-		sec, ok := read[ref.Path]
-		if !ok {
-			var err error
-			sec, err = session.ReadSecret(ctx, ref.Path)
-			if err != nil {
-				return nil, r.vaultReadFailed(app, ref.Path, err)
-			}
-			read[ref.Path] = sec
+	session := r.Vault(r.identityOf(app))
+	prevRec := readLeaseRecord(prev)
+	vd := &vaultData{data: map[string][]byte{}, session: session, rotated: map[string]string{},
+		record: leaseRecord{Current: map[string]issuedSecret{}, Retiring: slices.Clone(prevRec.Retiring)}}
+	for _, path := range distinctPaths(app) {
+		if err := r.pathData(ctx, app, path, prev, prevRec, vd); err != nil {
+			r.revokeFresh(ctx, vd)
+			return nil, err
 		}
-		v, ok := sec.Data[ref.Key]
-		if !ok {
-			err := fmt.Errorf("key %q not found at vault path %s (keys there: %s)", ref.Key, ref.Path, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", "))
-			return nil, r.syncFailed(app, appv1alpha1.ReasonKeyNotFound, err)
+	}
+	for path, is := range prevRec.Current {
+		if _, ok := vd.record.Current[path]; !ok && is.LeaseID != "" { // path removed from the spec
+			vd.retire(is.LeaseID, nil)
 		}
-		out[ref.TargetKey] = valueBytes(v)
 	}
 	setCondition(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("logged in with role %s", app.Spec.Vault.Role))
-	return out, nil
+	return vd, nil
+}
+
+// pathData adds the values of one path to vd: kept from the Secret for a
+// live dynamic secret, otherwise read or issued.
+func (r *VaultAppReconciler) pathData(ctx context.Context, app *appv1alpha1.VaultApp, path string, prev *corev1.Secret, prevRec leaseRecord, vd *vaultData) error {
+	refs := refsOf(app, path)
+	issue := issueFor(app, path)
+	if is, ok := prevRec.Current[path]; ok {
+		st := statusOf(app, path, is)
+		reason := ""
+		switch {
+		case is.Request != issueRequestHash(issue):
+			reason = reissueSpecChanged
+		case !hasValues(prev, refs):
+			reason = reissueMissingValues
+		default:
+			var err error
+			if reason, err = r.keepOrReplace(ctx, vd.session, is, &st); err != nil {
+				return r.leaseFailed(app, path, err)
+			}
+		}
+		if reason == "" {
+			for _, ref := range refs {
+				vd.data[ref.TargetKey] = prev.Data[ref.TargetKey]
+			}
+			vd.record.Current[path] = is
+			vd.leases = append(vd.leases, st)
+			vd.wake(st.RenewTime.Time)
+			return nil
+		}
+		vd.rotated[path] = reason
+		if reason == reissueLost {
+			r.leases.forget(is.LeaseID)
+		} else if is.LeaseID != "" {
+			vd.retire(is.LeaseID, &st.ExpireTime)
+		}
+	}
+	var (
+		sec *vault.SecretData
+		err error
+	)
+	if issue != nil {
+		sec, err = vd.session.IssueSecret(ctx, path, issueParams(issue))
+	} else {
+		sec, err = vd.session.ReadSecret(ctx, path)
+	}
+	if reason, ok := vd.rotated[path]; ok {
+		metrics.LeaseReissues.WithLabelValues(reason, resultOf(err)).Inc()
+	}
+	if err != nil {
+		return r.vaultReadFailed(app, path, err)
+	}
+	if is, ok := newIssued(sec, issue); ok {
+		vd.record.Current[path] = is
+		st := r.leaseStatus(path, is, sec.Renewable)
+		vd.leases = append(vd.leases, st)
+		vd.wake(st.RenewTime.Time)
+		if is.LeaseID != "" {
+			vd.fresh = append(vd.fresh, is.LeaseID)
+			r.leases.markVerified(is.LeaseID, vd.session.Generation())
+		}
+	}
+	for _, ref := range refs {
+		v, ok := sec.Data[ref.Key]
+		if !ok {
+			err := fmt.Errorf("key %q not found at vault path %s (keys there: %s)", ref.Key, path, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", "))
+			return r.syncFailed(app, appv1alpha1.ReasonKeyNotFound, err)
+		}
+		vd.data[ref.TargetKey] = valueBytes(v)
+	}
+	return nil
+}
+
+// retire schedules a replaced lease for revocation.
+func (vd *vaultData) retire(id string, expire *metav1.Time) {
+	vd.record.Retiring = append(vd.record.Retiring, id)
+	vd.retiring = append(vd.retiring, appv1alpha1.RetiringLease{LeaseID: id, ExpireTime: expire})
+}
+
+// wake records that something is due at t.
+func (vd *vaultData) wake(t time.Time) {
+	if !t.IsZero() && (vd.next.IsZero() || t.Before(vd.next)) {
+		vd.next = t
+	}
+}
+
+// statusOf is the status entry of a recorded secret (empty timing after a
+// restart lost nothing: keepOrReplace then asks Vault).
+func statusOf(app *appv1alpha1.VaultApp, path string, is issuedSecret) appv1alpha1.LeaseStatus {
+	for _, st := range app.Status.Leases {
+		if st.Path == path && st.LeaseID == is.LeaseID {
+			return st
+		}
+	}
+	return appv1alpha1.LeaseStatus{Path: path, LeaseID: is.LeaseID, SerialNumber: is.Serial, IssueTime: second(is.Issued)}
+}
+
+// hasValues reports whether the Secret holds a value for every entry.
+func hasValues(s *corev1.Secret, refs []appv1alpha1.SecretRef) bool {
+	if s == nil {
+		return false
+	}
+	for _, ref := range refs {
+		if _, ok := s.Data[ref.TargetKey]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// revokeFresh revokes the leases a failed reconcile issued: their values
+// were never stored, so nobody can use them.
+func (r *VaultAppReconciler) revokeFresh(ctx context.Context, vd *vaultData) {
+	for _, id := range vd.fresh {
+		err := vd.session.RevokeLease(ctx, id)
+		metrics.LeaseRevocations.WithLabelValues(resultOf(err)).Inc()
+		r.leases.forget(id)
+	}
+	vd.fresh = nil
+}
+
+// leaseFailed reports a failed lease look-up or renewal; the current
+// credentials stay in place.
+func (r *VaultAppReconciler) leaseFailed(app *appv1alpha1.VaultApp, path string, err error) error {
+	err = fmt.Errorf("failed to renew the lease of %s: %w; the current credentials are kept", path, err)
+	setCondition(app, appv1alpha1.ConditionLeasesHealthy, metav1.ConditionFalse, appv1alpha1.ReasonLeaseRenewalFailed, err.Error())
+	r.Recorder.Eventf(app, corev1.EventTypeWarning, appv1alpha1.ReasonLeaseRenewalFailed, "%s", truncate(err.Error(), 1000))
+	return err
+}
+
+func resultOf(err error) string {
+	if err == nil {
+		return "success"
+	}
+	if c := vault.CategoryOf(err); c != "" {
+		return string(c)
+	}
+	return "error"
+}
+
+// identityOf is who the operator is in Vault for app.
+func (r *VaultAppReconciler) identityOf(app *appv1alpha1.VaultApp) vault.Identity {
+	return vault.Identity{Method: app.Spec.Vault.AuthMethod, AuthPath: app.Spec.Vault.AuthPath, Role: app.Spec.Vault.Role}
 }
 
 // checkPolicy refuses, before any Vault call, a role or path the operator's
@@ -103,11 +264,24 @@ func (r *VaultAppReconciler) syncFailed(app *appv1alpha1.VaultApp, reason string
 	return err
 }
 
-// valueBytes renders a Vault value as Secret bytes: strings as they are,
+// valueBytes renders a Vault value as Secret bytes: strings as they are, a
+// list of strings one per line (PKI's ca_chain becomes one PEM bundle),
 // anything else (numbers, booleans, objects) as JSON.
 func valueBytes(v any) []byte {
-	if s, ok := v.(string); ok {
-		return []byte(s)
+	switch x := v.(type) {
+	case string:
+		return []byte(x)
+	case []any:
+		lines := make([]string, 0, len(x))
+		for _, e := range x {
+			s, ok := e.(string)
+			if !ok {
+				b, _ := json.Marshal(v)
+				return b
+			}
+			lines = append(lines, strings.TrimRight(s, "\n"))
+		}
+		return []byte(strings.Join(lines, "\n") + "\n")
 	}
 	b, _ := json.Marshal(v)
 	return b

@@ -75,7 +75,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		return nil, err
 	}
 	pool, err := vault.NewPool(o.Vault, jwt, vault.WithObserver(metrics.VaultObserver{}),
-		vault.WithLogger(ctrl.Log.WithName("vault")))
+		vault.WithLogger(ctrl.Log.WithName("vault")), vault.WithTokenCheck(o.VaultTokenCheck))
 	if err != nil {
 		return nil, err
 	}
@@ -113,9 +113,12 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 
 	pull := &controller.VaultAppReconciler{
 		Client: mgr.GetClient(),
-		Vault: func(id vault.Identity) controller.SecretReader {
+		Vault: func(id vault.Identity) controller.VaultSession {
 			return pool.Session(id)
 		},
+		LeaseRenewFraction: o.LeaseRenewFraction,
+		LeaseRevokeGrace:   o.LeaseRevokeGrace,
+		TokenReplaced:      pool.OnTokenReplaced,
 		Recorder:                mgr.GetEventRecorderFor("vault-sync-operator"), //nolint:staticcheck // see controller.EventRecorder
 		DefaultRefresh:          o.VaultAppRefresh,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,

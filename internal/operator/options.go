@@ -37,6 +37,16 @@ type Options struct {
 	// (internal/policy); empty allows everything.
 	AllowedVaultPaths    []string
 	AllowedVaultAppRoles []string
+
+	// LeaseRenewFraction is the share of a lease's duration after which it is
+	// renewed (or, near its max TTL, replaced).
+	LeaseRenewFraction float64
+	// LeaseRevokeGrace is how long replaced credentials stay valid after the
+	// pods using the new ones are ready.
+	LeaseRevokeGrace time.Duration
+	// VaultTokenCheck is how often a Vault session that holds leases checks
+	// that its token was not revoked.
+	VaultTokenCheck time.Duration
 }
 
 // DefaultOptions returns the documented defaults.
@@ -50,6 +60,9 @@ func DefaultOptions() Options {
 		KubeAPIQPS:              500,
 		KubeAPIBurst:            1000,
 		VaultAppRefresh:         5 * time.Minute,
+		LeaseRenewFraction:      2.0 / 3,
+		LeaseRevokeGrace:        30 * time.Second,
+		VaultTokenCheck:         10 * time.Second,
 	}
 }
 
@@ -85,6 +98,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	})
 	fs.IntVar(&o.KubeAPIBurst, "kube-api-burst", o.KubeAPIBurst, "Client-side burst towards the API server.")
 	fs.DurationVar(&o.VaultAppRefresh, "vaultapp-refresh-interval", o.VaultAppRefresh, "Default interval at which VaultApps re-read Vault.")
+	fs.Float64Var(&o.LeaseRenewFraction, "lease-renew-fraction", o.LeaseRenewFraction, "Share of a dynamic secret's lease (or certificate's validity) after which it is renewed, or replaced when it cannot be renewed any more (0.1-0.9).")
+	fs.DurationVar(&o.LeaseRevokeGrace, "lease-revoke-grace", o.LeaseRevokeGrace, "How long replaced credentials stay valid after the pods using the new ones are ready (default for VaultApps' spec.vault.leases.revokeGracePeriod).")
+	fs.DurationVar(&o.VaultTokenCheck, "vault-token-check-interval", o.VaultTokenCheck, "How often a Vault token that issued leases is checked for revocation (its leases die with it); 0 disables.")
 }
 
 // Validate checks the options for mistakes a user can make.
@@ -98,7 +114,13 @@ func (o Options) Validate() error {
 	if o.VaultAppRefresh < 10*time.Second {
 		return fmt.Errorf("--vaultapp-refresh-interval must be at least 10s")
 	}
-	return nil
+	if o.LeaseRenewFraction < 0.1 || o.LeaseRenewFraction > 0.9 {
+		return fmt.Errorf("--lease-renew-fraction must be between 0.1 and 0.9, got %v", o.LeaseRenewFraction)
+	}
+	if o.LeaseRevokeGrace < 0 {
+		return fmt.Errorf("--lease-revoke-grace must not be negative")
+	}
+	return o.Vault.Validate()
 }
 
 func splitList(s string) []string {

@@ -20,7 +20,10 @@ type Config struct {
 	Namespace string
 	// SkipVerify disables TLS verification. Only when explicitly asked (VAULT_SKIP_VERIFY).
 	SkipVerify bool
-	// AuthPath is the mount of the Kubernetes auth method ("kubernetes").
+	// AuthMethod is how the operator logs in: AuthKubernetes (default) or AuthJWT.
+	AuthMethod string
+	// AuthPath is the mount of the auth method (default: the method's name,
+	// "kubernetes" or "jwt").
 	AuthPath string
 	// Role is the operator's own Kubernetes auth role.
 	Role string
@@ -33,8 +36,8 @@ type Config struct {
 // DefaultConfig returns the documented defaults with VAULT_* variables applied.
 func DefaultConfig() Config {
 	c := Config{
-		Address:  "http://vault:8200",
-		AuthPath: "kubernetes",
+		Address:    "http://vault:8200",
+		AuthMethod: AuthKubernetes,
 		Role:     "vault-sync-operator",
 		Timeout:  30 * time.Second,
 	}
@@ -53,10 +56,29 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.CACert, "vault-ca-cert", c.CACert, "PEM file of the CA that signed Vault's TLS certificate (env VAULT_CACERT).")
 	fs.StringVar(&c.Namespace, "vault-namespace", c.Namespace, "Vault Enterprise namespace (env VAULT_NAMESPACE).")
 	fs.BoolVar(&c.SkipVerify, "vault-skip-verify", c.SkipVerify, "Skip TLS verification of Vault (env VAULT_SKIP_VERIFY). Never use in production.")
-	fs.StringVar(&c.AuthPath, "vault-auth-path", c.AuthPath, "Mount path of Vault's Kubernetes auth method.")
+	fs.StringVar(&c.AuthMethod, "vault-auth-method", c.AuthMethod, "How the operator logs in to Vault: kubernetes (Vault asks the apiserver's TokenReview) or jwt (Vault checks the service-account token against the cluster's OIDC issuer keys).")
+	fs.StringVar(&c.AuthPath, "vault-auth-path", c.AuthPath, "Mount path of the auth method (default: the method's name, kubernetes or jwt).")
 	fs.StringVar(&c.Role, "vault-role", c.Role, "Vault Kubernetes auth role of the operator.")
 	fs.DurationVar(&c.Timeout, "vault-timeout", c.Timeout, "Timeout of each Vault request.")
 	fs.StringVar(&c.JWTAudience, "vault-jwt-audience", c.JWTAudience, "Audience of the service-account tokens the operator requests for Vault logins (must match the Vault role's audience).")
+}
+
+// authPathFor is the mount of method: --vault-auth-path when it is the
+// operator's own method, otherwise the method's default mount.
+func (c Config) authPathFor(method string) string {
+	if c.AuthPath != "" && (method == c.AuthMethod || (c.AuthMethod == "" && method == AuthKubernetes)) {
+		return c.AuthPath
+	}
+	return method
+}
+
+// Validate checks the settings that cannot be checked by the client library.
+func (c Config) Validate() error {
+	switch c.AuthMethod {
+	case "", AuthKubernetes, AuthJWT:
+		return nil
+	}
+	return fmt.Errorf("--vault-auth-method=%q: must be kubernetes or jwt", c.AuthMethod)
 }
 
 // apiConfig builds the vault/api client configuration.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -21,9 +22,11 @@ type Pool struct {
 	operatorJWT JWTSource
 	workloadJWT func(namespace, serviceAccount string) JWTSource
 	mounts      *mountCache
+	tokenCheck  time.Duration
 
-	mu       sync.Mutex
-	sessions map[Identity]*Session
+	mu         sync.Mutex
+	sessions   map[Identity]*Session
+	onReplaced []func(Identity)
 }
 
 // PoolOption customises a Pool.
@@ -41,11 +44,32 @@ func WithWorkloadJWT(f func(namespace, serviceAccount string) JWTSource) PoolOpt
 	return func(p *Pool) { p.workloadJWT = f }
 }
 
+// WithTokenCheck sets how often sessions holding leases check that their
+// token is still valid (0 disables the check).
+func WithTokenCheck(d time.Duration) PoolOption { return func(p *Pool) { p.tokenCheck = d } }
+
+// OnTokenReplaced registers f, called (in its own goroutine) with the
+// identity of a session that holds leases whenever its token is replaced.
+func (p *Pool) OnTokenReplaced(f func(Identity)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.onReplaced = append(p.onReplaced, f)
+}
+
+func (p *Pool) tokenReplaced(id Identity) {
+	p.mu.Lock()
+	fs := slices.Clone(p.onReplaced)
+	p.mu.Unlock()
+	for _, f := range fs {
+		f(id)
+	}
+}
+
 // NewPool builds the shared Vault client. operatorJWT is the operator's own
 // service-account token source.
 func NewPool(cfg Config, operatorJWT JWTSource, opts ...PoolOption) (*Pool, error) {
 	p := &Pool{cfg: cfg, obs: nopObserver{}, log: logr.Discard(), operatorJWT: operatorJWT,
-		mounts: newMountCache(10 * time.Minute), sessions: map[Identity]*Session{}}
+		mounts: newMountCache(10 * time.Minute), sessions: map[Identity]*Session{}, tokenCheck: 10 * time.Second}
 	for _, o := range opts {
 		o(p)
 	}
@@ -72,14 +96,20 @@ func NewPool(cfg Config, operatorJWT JWTSource, opts ...PoolOption) (*Pool, erro
 
 // Operator returns the session of the operator's own identity (--vault-role).
 func (p *Pool) Operator() *Session {
-	return p.Session(Identity{AuthPath: p.cfg.AuthPath, Role: p.cfg.Role})
+	return p.Session(Identity{Role: p.cfg.Role})
 }
 
 // Session returns the cached session for id, creating it on first use.
-// An empty AuthPath means the configured one.
+// An empty Method or AuthPath means the configured one.
 func (p *Pool) Session(id Identity) *Session {
+	if id.Method == "" {
+		id.Method = p.cfg.AuthMethod
+	}
+	if id.Method == "" {
+		id.Method = AuthKubernetes
+	}
 	if id.AuthPath == "" {
-		id.AuthPath = p.cfg.AuthPath
+		id.AuthPath = p.cfg.authPathFor(id.Method)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -91,7 +121,7 @@ func (p *Pool) Session(id Identity) *Session {
 		jwt = p.workloadJWT(id.Namespace, id.ServiceAccount)
 	}
 	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, mounts: p.mounts, now: time.Now,
-		log: p.log.WithValues("vaultRole", id.Role)}
+		log: p.log.WithValues("vaultRole", id.Role), tokenCheck: p.tokenCheck, onReplaced: p.tokenReplaced}
 	p.sessions[id] = s
 	return s
 }

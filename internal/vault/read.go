@@ -44,6 +44,9 @@ func (s *Session) ReadSecret(ctx context.Context, path string) (*SecretData, err
 	if err != nil {
 		return nil, err
 	}
+	if sec.LeaseID != "" {
+		s.holdsLeases()
+	}
 	return &SecretData{Data: sec.Data, LeaseID: sec.LeaseID,
 		LeaseDuration: time.Duration(sec.LeaseDuration) * time.Second, Renewable: sec.Renewable}, nil
 }

@@ -11,15 +11,28 @@ import (
 	authk8s "github.com/hashicorp/vault/api/auth/kubernetes"
 )
 
-// Identity is who the operator is when it talks to Vault: a Kubernetes auth
-// role at an auth mount, logged in with either the operator's own
-// service-account token (ServiceAccount empty) or a workload's.
+// Identity is who the operator is when it talks to Vault: a role of a
+// Kubernetes or JWT auth method at an auth mount, logged in with either the
+// operator's own service-account token (ServiceAccount empty) or a
+// workload's.
 type Identity struct {
+	// Method is AuthKubernetes (default when empty) or AuthJWT.
+	Method         string
 	AuthPath       string
 	Role           string
 	Namespace      string
 	ServiceAccount string
 }
+
+// Auth methods a session can log in with.
+const (
+	// AuthKubernetes: Vault checks the service-account token with the
+	// apiserver's TokenReview API.
+	AuthKubernetes = "kubernetes"
+	// AuthJWT: Vault checks the token's signature against the cluster's
+	// OIDC issuer keys itself (no token reviewer).
+	AuthJWT = "jwt"
+)
 
 // loginBackoff is how long a failed login is remembered: a wrong role must
 // not turn a thousand queued reconciles into a thousand logins.
@@ -38,12 +51,20 @@ type Session struct {
 	log    logr.Logger
 	now    func() time.Time
 
-	mu        sync.Mutex
-	client    *vaultapi.Client // nil until logged in, and after the token is lost
-	expires   time.Time        // zero: no expiry
-	stopRenew func()
-	failedAt  time.Time
-	failErr   error
+	// tokenCheck is how often a session that holds leases checks its token,
+	// and onReplaced is told when a lease holder's token was replaced.
+	tokenCheck time.Duration
+	onReplaced func(Identity)
+
+	mu         sync.Mutex
+	client     *vaultapi.Client // nil until logged in, and after the token is lost
+	expires    time.Time        // zero: no expiry
+	stopRenew  func()
+	failedAt   time.Time
+	failErr    error
+	generation uint64 // counts logins: leases belong to the token of one generation
+	leases     bool   // a lease was issued through this session
+	stopWatch  chan struct{}
 }
 
 // Identity returns who this session logs in as.
@@ -82,11 +103,7 @@ func (s *Session) login(ctx context.Context) (*vaultapi.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	method, err := authk8s.NewKubernetesAuth(s.id.Role, authk8s.WithServiceAccountToken(jwt), authk8s.WithMountPath(s.id.AuthPath))
-	if err != nil {
-		return nil, &Error{Category: CategoryAuth, Op: "login", Err: err}
-	}
-	secret, err := c.Auth().Login(ctx, method)
+	secret, err := s.authenticate(ctx, c, jwt)
 	if err != nil {
 		cerr := classify("login", "auth/"+s.id.AuthPath+"/login", err)
 		s.obs.Login(string(CategoryOf(cerr)))
@@ -103,11 +120,43 @@ func (s *Session) login(ctx context.Context) (*vaultapi.Client, error) {
 		s.expires = s.now().Add(ttl - ttl/10)
 	}
 	s.client = c
+	s.generation++
+	if s.generation > 1 && s.leases && s.onReplaced != nil {
+		// Vault revoked the leases of the old token with it (or will, when
+		// it expires): their holders must look them up now.
+		go s.onReplaced(s.id)
+	}
 	s.log.V(1).Info("logged in to vault", "role", s.id.Role, "authPath", s.id.AuthPath, "ttl", ttl.String(), "renewable", secret.Auth.Renewable)
 	if secret.Auth.Renewable && ttl > 0 {
 		s.watch(c, secret)
 	}
 	return c, nil
+}
+
+// authenticate logs c in with the auth method of the session's identity.
+func (s *Session) authenticate(ctx context.Context, c *vaultapi.Client, jwt string) (*vaultapi.Secret, error) {
+	if s.id.Method == AuthJWT {
+		// The JWT method has no helper in vault/api/auth; its login is one write.
+		secret, err := c.Logical().WriteWithContext(ctx, "auth/"+s.id.AuthPath+"/login", map[string]any{"role": s.id.Role, "jwt": jwt})
+		if err == nil && secret != nil && secret.Auth != nil {
+			c.SetToken(secret.Auth.ClientToken)
+		}
+		return secret, err
+	}
+	method, err := authk8s.NewKubernetesAuth(s.id.Role, authk8s.WithServiceAccountToken(jwt), authk8s.WithMountPath(s.id.AuthPath))
+	if err != nil {
+		return nil, &Error{Category: CategoryAuth, Op: "login", Err: err}
+	}
+	return c.Auth().Login(ctx, method)
+}
+
+// Generation counts the session's logins. A lease issued under one
+// generation dies with that token; a holder that sees the generation move
+// must check its leases.
+func (s *Session) Generation() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.generation
 }
 
 // watch renews the token in the background. When renewal ends (max TTL
@@ -162,11 +211,16 @@ func (s *Session) dropLocked() {
 	s.expires = time.Time{}
 }
 
-// Close stops renewal. The token is left to expire on its own.
+// Close stops renewal and the token check. The token is left to expire on
+// its own.
 func (s *Session) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropLocked()
+	if s.stopWatch != nil {
+		close(s.stopWatch)
+		s.stopWatch = nil
+	}
 }
 
 // CheckToken verifies the current token with Vault (logging in first if

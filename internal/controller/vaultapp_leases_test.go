@@ -1,0 +1,135 @@
+package controller
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/record"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+)
+
+func dynamicFake(ttl time.Duration) *fakeVault {
+	return &fakeVault{data: map[string]map[string]any{"database/creds/app": {"username": "u", "password": "p"}},
+		reads: map[string]int{}, leaseTTL: map[string]time.Duration{"database/creds/app": ttl}}
+}
+
+func reconcileOnce(t *testing.T, r *VaultAppReconciler, app *appv1alpha1.VaultApp) (*appv1alpha1.VaultApp, *corev1.Secret) {
+	t.Helper()
+	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}
+	if _, err := r.Reconcile(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	got := &appv1alpha1.VaultApp{}
+	_ = r.Client.Get(context.Background(), req.NamespacedName, got)
+	sec := &corev1.Secret{}
+	if err := r.Client.Get(context.Background(), client.ObjectKey{Namespace: app.Namespace, Name: appv1alpha1.SecretNameFor(app.Name)}, sec); err != nil {
+		sec = nil
+	}
+	return got, sec
+}
+
+// A dynamic read is recorded (Secret annotation, status, finalizer) and,
+// after a restart, looked up instead of read again: no new credentials.
+func TestDynamicSecretIsKeptAcrossRestart(t *testing.T) {
+	fv := dynamicFake(time.Hour)
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	r, c := newTestReconciler(app, fv)
+	got, sec := reconcileOnce(t, r, app)
+	if fv.reads["database/creds/app"] != 1 || len(got.Status.Leases) != 1 || got.Status.Leases[0].LeaseID != "database/creds/app/1" {
+		t.Fatalf("reads=%v leases=%+v", fv.reads, got.Status.Leases)
+	}
+	if readLeaseRecord(sec).Current["database/creds/app"].LeaseID != "database/creds/app/1" {
+		t.Fatalf("secret record = %q", sec.Annotations[leasesAnnotation])
+	}
+	if len(got.Finalizers) != 1 || got.Finalizers[0] != appv1alpha1.RevokeLeasesFinalizer {
+		t.Fatalf("finalizers = %v", got.Finalizers)
+	}
+	restarted := &VaultAppReconciler{Client: c, Vault: r.Vault, Recorder: record.NewFakeRecorder(10), DefaultRefresh: time.Minute, leases: newLeaseBook()}
+	got2, sec2 := reconcileOnce(t, restarted, got)
+	if fv.reads["database/creds/app"] != 1 {
+		t.Fatalf("restart issued new credentials: reads=%v", fv.reads)
+	}
+	if sec2.ResourceVersion != sec.ResourceVersion || got2.Status.Leases[0].LeaseID != "database/creds/app/1" {
+		t.Fatalf("restart rewrote the secret or lost the lease: %+v", got2.Status.Leases)
+	}
+}
+
+// A lease Vault no longer knows is replaced at once (not retired: it is
+// gone), and the event says why.
+func TestLostLeaseIsReissued(t *testing.T) {
+	fv := dynamicFake(time.Hour)
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	r, _ := newTestReconciler(app, fv)
+	got, _ := reconcileOnce(t, r, app)
+	delete(fv.leases, "database/creds/app/1")
+	fv.gen++ // the token was replaced: the lease must be looked up
+	got, sec := reconcileOnce(t, r, got)
+	if fv.reads["database/creds/app"] != 2 || got.Status.Leases[0].LeaseID != "database/creds/app/2" || len(got.Status.RetiringLeases) != 0 {
+		t.Fatalf("reads=%v status=%+v retiring=%+v", fv.reads, got.Status.Leases, got.Status.RetiringLeases)
+	}
+	if readLeaseRecord(sec).Current["database/creds/app"].LeaseID != "database/creds/app/2" {
+		t.Fatalf("record = %s", sec.Annotations[leasesAnnotation])
+	}
+	if !hasEvent(r.Recorder.(*record.FakeRecorder), appv1alpha1.ReasonCredentialsRotated) {
+		t.Fatal("no CredentialsRotated event")
+	}
+}
+
+// A lease at its renewal point is renewed, not replaced.
+func TestLeaseIsRenewedWhenDue(t *testing.T) {
+	fv := dynamicFake(3 * time.Second)
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	r, _ := newTestReconciler(app, fv)
+	got, _ := reconcileOnce(t, r, app)
+	time.Sleep(time.Until(got.Status.Leases[0].RenewTime.Time) + 100*time.Millisecond)
+	got, _ = reconcileOnce(t, r, got)
+	if fv.renewed != 1 || fv.reads["database/creds/app"] != 1 {
+		t.Fatalf("renewed=%d reads=%v", fv.renewed, fv.reads)
+	}
+	if !got.Status.Leases[0].ExpireTime.After(time.Now().Add(2 * time.Second)) {
+		t.Fatalf("expiry not moved: %v", got.Status.Leases[0].ExpireTime)
+	}
+}
+
+// Deleting the VaultApp revokes its lease before the finalizer goes.
+func TestDeleteRevokesLeases(t *testing.T) {
+	fv := dynamicFake(time.Hour)
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	r, c := newTestReconciler(app, fv)
+	got, _ := reconcileOnce(t, r, app)
+	if err := c.Delete(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(fv.revoked) != 1 || fv.revoked[0] != "database/creds/app/1" {
+		t.Fatalf("revoked = %v", fv.revoked)
+	}
+	if err := c.Get(context.Background(), client.ObjectKeyFromObject(app), &appv1alpha1.VaultApp{}); err == nil {
+		t.Fatal("the VaultApp is still there: finalizer not removed")
+	}
+}
+
+func hasEvent(rec *record.FakeRecorder, reason string) bool {
+	for {
+		select {
+		case e := <-rec.Events:
+			if strings.Contains(e, reason) {
+				return true
+			}
+		default:
+			return false
+		}
+	}
+}
