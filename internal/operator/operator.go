@@ -116,9 +116,9 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		Vault: func(id vault.Identity) controller.VaultSession {
 			return pool.Session(id)
 		},
-		LeaseRenewFraction: o.LeaseRenewFraction,
-		LeaseRevokeGrace:   o.LeaseRevokeGrace,
-		TokenReplaced:      pool.OnTokenReplaced,
+		LeaseRenewFraction:      o.LeaseRenewFraction,
+		LeaseRevokeGrace:        o.LeaseRevokeGrace,
+		TokenReplaced:           pool.OnTokenReplaced,
 		Recorder:                mgr.GetEventRecorderFor("vault-sync-operator"), //nolint:staticcheck // see controller.EventRecorder
 		DefaultRefresh:          o.VaultAppRefresh,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,

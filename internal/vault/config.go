@@ -38,8 +38,8 @@ func DefaultConfig() Config {
 	c := Config{
 		Address:    "http://vault:8200",
 		AuthMethod: AuthKubernetes,
-		Role:     "vault-sync-operator",
-		Timeout:  30 * time.Second,
+		Role:       "vault-sync-operator",
+		Timeout:    30 * time.Second,
 	}
 	if v := os.Getenv("VAULT_ADDR"); v != "" {
 		c.Address = v
