@@ -74,7 +74,8 @@ type VaultAppReconciler struct {
 	leases          *leaseBook
 }
 
-// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch
+// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/finalizers,verbs=update
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=create;delete
 // +kubebuilder:rbac:groups="",resources=secrets;services,verbs=get;list;watch;create;update;patch;delete

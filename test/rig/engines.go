@@ -1,0 +1,154 @@
+package rig
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// EnableDatabase mounts Vault's database engine at "database", connects it
+// to pg, and creates role with the given lease TTLs: its credentials are
+// real PostgreSQL roles that Vault drops when their lease is revoked.
+func (r *Rig) EnableDatabase(ctx context.Context, pg *Postgres, role string, ttl, maxTTL time.Duration) error {
+	v := r.Vault.Root
+	if err := v.Sys().MountWithContext(ctx, "database", &vaultapi.MountInput{Type: "database"}); err != nil && !strings.Contains(err.Error(), "path is already in use") {
+		return err
+	}
+	if _, err := v.Logical().WriteWithContext(ctx, "database/config/pg", map[string]any{
+		"plugin_name": "postgresql-database-plugin", "connection_url": pg.URL(),
+		"username": "postgres", "password": pg.Password, "allowed_roles": "*", "verify_connection": true,
+	}); err != nil {
+		return fmt.Errorf("configure database engine: %w", err)
+	}
+	_, err := v.Logical().WriteWithContext(ctx, "database/roles/"+role, map[string]any{
+		"db_name":             "pg",
+		"creation_statements": `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
+		"default_ttl":         int(ttl.Seconds()),
+		"max_ttl":             int(maxTTL.Seconds()),
+	})
+	return err
+}
+
+// EnablePKI mounts Vault's PKI engine at "pki" with a generated root CA and
+// a role "web" issuing certificates for *.example.com up to maxTTL.
+func (r *Rig) EnablePKI(ctx context.Context, maxTTL time.Duration) error {
+	v := r.Vault.Root
+	if err := v.Sys().MountWithContext(ctx, "pki", &vaultapi.MountInput{Type: "pki", Config: vaultapi.MountConfigInput{MaxLeaseTTL: "87600h"}}); err != nil && !strings.Contains(err.Error(), "path is already in use") {
+		return err
+	}
+	if _, err := v.Logical().WriteWithContext(ctx, "pki/root/generate/internal", map[string]any{"common_name": "rig root CA", "ttl": "87600h"}); err != nil {
+		return err
+	}
+	_, err := v.Logical().WriteWithContext(ctx, "pki/roles/web", map[string]any{
+		"allowed_domains": "example.com", "allow_subdomains": true, "max_ttl": int(maxTTL.Seconds()), "not_before_duration": "1s",
+	})
+	return err
+}
+
+// EnableJWTAuth mounts Vault's JWT auth method at "jwt" and has it trust
+// the apiserver's service-account issuer: its public keys (the apiserver's
+// JWKS document) and its issuer name. No token reviewer is involved.
+func (r *Rig) EnableJWTAuth(ctx context.Context) (issuer string, err error) {
+	raw, err := r.Clientset.CoreV1().RESTClient().Get().AbsPath("/openid/v1/jwks").DoRaw(ctx)
+	if err != nil {
+		return "", fmt.Errorf("read the apiserver's JWKS: %w", err)
+	}
+	keys, err := jwksToPEM(raw)
+	if err != nil {
+		return "", err
+	}
+	tok, err := r.ServiceAccountToken(ctx, OperatorNamespace, OperatorServiceAccount, nil, 10*time.Minute)
+	if err != nil {
+		return "", err
+	}
+	if issuer, err = tokenIssuer(tok); err != nil {
+		return "", err
+	}
+	v := r.Vault.Root
+	if err := v.Sys().EnableAuthWithOptionsWithContext(ctx, "jwt", &vaultapi.EnableAuthOptions{Type: "jwt"}); err != nil && !strings.Contains(err.Error(), "path is already in use") {
+		return "", err
+	}
+	_, err = v.Logical().WriteWithContext(ctx, "auth/jwt/config", map[string]any{"jwt_validation_pubkeys": keys, "bound_issuer": issuer})
+	return issuer, err
+}
+
+// JWTRole is a role of the JWT auth method bound to one service account.
+type JWTRole struct {
+	Namespace, ServiceAccount, Audience string
+	Policies                            []string
+	TTL                                 time.Duration
+}
+
+// WriteJWTRole creates or replaces role at auth/jwt.
+func (v *Vault) WriteJWTRole(ctx context.Context, role string, r JWTRole) error {
+	_, err := v.Root.Logical().WriteWithContext(ctx, "auth/jwt/role/"+role, map[string]any{
+		"role_type": "jwt", "user_claim": "sub", "bound_audiences": []string{r.Audience},
+		"bound_subject":  "system:serviceaccount:" + r.Namespace + ":" + r.ServiceAccount,
+		"token_policies": r.Policies, "token_ttl": int(r.TTL.Seconds()),
+	})
+	return err
+}
+
+func jwksToPEM(raw []byte) ([]string, error) {
+	var set struct {
+		Keys []struct{ Kty, N, E, Crv, X, Y string }
+	}
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, fmt.Errorf("parse JWKS: %w", err)
+	}
+	var out []string
+	for _, k := range set.Keys {
+		var pub any
+		switch k.Kty {
+		case "RSA":
+			n, e := b64int(k.N), b64int(k.E)
+			pub = &rsa.PublicKey{N: n, E: int(e.Int64())}
+		case "EC":
+			pub = &ecdsa.PublicKey{Curve: elliptic.P256(), X: b64int(k.X), Y: b64int(k.Y)}
+		default:
+			continue
+		}
+		der, err := x509.MarshalPKIXPublicKey(pub)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})))
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no usable key in the apiserver's JWKS: %s", raw)
+	}
+	return out, nil
+}
+
+func b64int(s string) *big.Int {
+	b, _ := base64.RawURLEncoding.DecodeString(s)
+	return new(big.Int).SetBytes(b)
+}
+
+// tokenIssuer reads the iss claim of a JWT (no verification: it is ours).
+func tokenIssuer(tok string) (string, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("not a JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", err
+	}
+	var c struct{ Iss string }
+	if err := json.Unmarshal(b, &c); err != nil {
+		return "", err
+	}
+	return c.Iss, nil
+}
