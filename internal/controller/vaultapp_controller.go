@@ -50,6 +50,8 @@ type VaultSession interface {
 // Service/ServiceMonitor -> status.
 type VaultAppReconciler struct {
 	Client client.Client
+	// APIReader reads around the cache when the cache is known to be stale.
+	APIReader client.Reader
 	// Vault returns the (cached, self-renewing) session of an identity.
 	Vault    func(vault.Identity) VaultSession
 	Recorder EventRecorder

@@ -90,10 +90,32 @@ type leaseBook struct {
 	mu       sync.Mutex
 	verified map[string]uint64
 	holders  map[vault.Identity]map[types.NamespacedName]struct{}
+	// records are the lease records last written per Secret.
+	records map[types.NamespacedName]string
 }
 
 func newLeaseBook() *leaseBook {
-	return &leaseBook{verified: map[string]uint64{}, holders: map[vault.Identity]map[types.NamespacedName]struct{}{}}
+	return &leaseBook{verified: map[string]uint64{}, holders: map[vault.Identity]map[types.NamespacedName]struct{}{},
+		records: map[types.NamespacedName]string{}}
+}
+
+// setWritten remembers the lease record last written to a Secret (only
+// Secrets with a record are remembered).
+func (b *leaseBook) setWritten(secret types.NamespacedName, record string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if record == "" {
+		delete(b.records, secret)
+		return
+	}
+	b.records[secret] = record
+}
+
+func (b *leaseBook) written(secret types.NamespacedName) (string, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	r, ok := b.records[secret]
+	return r, ok
 }
 
 // verifiedUnder reports whether lease id was seen alive under token generation gen.

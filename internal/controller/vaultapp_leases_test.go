@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +133,30 @@ func hasEvent(rec *record.FakeRecorder, reason string) bool {
 		default:
 			return false
 		}
+	}
+}
+
+// A certificate is re-issued at its renewal point, not before.
+func TestCertificateIsReissuedAtItsRenewalPoint(t *testing.T) {
+	fv := &fakeVault{data: map[string]map[string]any{}, reads: map[string]int{}}
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	app.Spec.Vault.Secrets = []appv1alpha1.SecretRef{{Path: "pki/issue/web", Key: "certificate", TargetKey: "tls.crt"}}
+	app.Spec.Vault.Issue = []appv1alpha1.IssueSpec{{Path: "pki/issue/web", PKI: &appv1alpha1.PKIIssue{CommonName: "web.example.com"}}}
+	fv.issue = func() map[string]any {
+		n := fv.reads["pki/issue/web"]
+		return map[string]any{"certificate": fmt.Sprintf("cert-%d", n), "serial_number": fmt.Sprintf("s%d", n),
+			"expiration": json.Number(fmt.Sprint(time.Now().Add(4 * time.Second).Unix()))}
+	}
+	r, _ := newTestReconciler(app, fv)
+	got, _ := reconcileOnce(t, r, app)
+	got, _ = reconcileOnce(t, r, got)
+	if fv.reads["pki/issue/web"] != 1 {
+		t.Fatalf("re-issued before its renewal point: %v", fv.reads)
+	}
+	time.Sleep(time.Until(got.Status.Leases[0].RenewTime.Time) + time.Second) // the status keeps whole seconds
+	got, sec := reconcileOnce(t, r, got)
+	if fv.reads["pki/issue/web"] != 2 || string(sec.Data["tls.crt"]) != "cert-2" || got.Status.Leases[0].SerialNumber != "s2" {
+		t.Fatalf("reads=%v data=%s status=%+v", fv.reads, sec.Data["tls.crt"], got.Status.Leases)
 	}
 }

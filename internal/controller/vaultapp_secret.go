@@ -18,10 +18,16 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
-// currentSecret is the VaultApp's Secret as the cache has it (nil if none).
+// currentSecret is the VaultApp's Secret (nil if none). It comes from the
+// cache, unless the cache has not yet seen the lease record this process
+// last wrote: deciding on a stale record would issue credentials twice.
 func (r *VaultAppReconciler) currentSecret(ctx context.Context, app *appv1alpha1.VaultApp) (*corev1.Secret, error) {
 	var s corev1.Secret
-	err := r.Client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: appv1alpha1.SecretNameFor(app.Name)}, &s)
+	key := client.ObjectKey{Namespace: app.Namespace, Name: appv1alpha1.SecretNameFor(app.Name)}
+	err := r.Client.Get(ctx, key, &s)
+	if want, ok := r.leases.written(key); ok && r.APIReader != nil && (err != nil || s.Annotations[leasesAnnotation] != want) {
+		err = r.APIReader.Get(ctx, key, &s)
+	}
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
@@ -76,7 +82,11 @@ func (r *VaultAppReconciler) applySecret(ctx context.Context, app *appv1alpha1.V
 	if ann != "" {
 		ac = ac.WithAnnotations(map[string]string{leasesAnnotation: ann})
 	}
-	return r.Client.Apply(ctx, ac, FieldOwner, client.ForceOwnership)
+	if err := r.Client.Apply(ctx, ac, FieldOwner, client.ForceOwnership); err != nil {
+		return err
+	}
+	r.leases.setWritten(client.ObjectKey{Namespace: app.Namespace, Name: appv1alpha1.SecretNameFor(app.Name)}, ann)
+	return nil
 }
 
 // dataVersion is the hash put in the pod template annotation: it changes

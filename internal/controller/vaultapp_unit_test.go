@@ -34,6 +34,8 @@ type fakeVault struct {
 	revoked []string
 	renewed int
 	gen     uint64
+	// issue, when set, answers IssueSecret.
+	issue func() map[string]any
 }
 
 func (f *fakeVault) Identity() vault.Identity { return vault.Identity{Role: "r"} }
@@ -55,6 +57,10 @@ func (f *fakeVault) ReadSecret(_ context.Context, path string) (*vault.SecretDat
 }
 
 func (f *fakeVault) IssueSecret(ctx context.Context, path string, _ map[string]any) (*vault.SecretData, error) {
+	if f.issue != nil {
+		f.reads[path]++
+		return &vault.SecretData{Data: f.issue()}, nil
+	}
 	return f.ReadSecret(ctx, path)
 }
 

@@ -156,7 +156,7 @@ func (vd *vaultData) wake(t time.Time) {
 // restart lost nothing: keepOrReplace then asks Vault).
 func statusOf(app *appv1alpha1.VaultApp, path string, is issuedSecret) appv1alpha1.LeaseStatus {
 	for _, st := range app.Status.Leases {
-		if st.Path == path && st.LeaseID == is.LeaseID {
+		if st.Path == path && st.LeaseID == is.LeaseID && st.SerialNumber == is.Serial {
 			return st
 		}
 	}

@@ -112,7 +112,8 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	}
 
 	pull := &controller.VaultAppReconciler{
-		Client: mgr.GetClient(),
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
 		Vault: func(id vault.Identity) controller.VaultSession {
 			return pool.Session(id)
 		},

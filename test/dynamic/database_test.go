@@ -17,6 +17,7 @@ import (
 // credentials after the rollout, a revoked Vault token, and deletion.
 func TestDatabaseCredentialsLifecycle(t *testing.T) {
 	RegisterTestingT(t)
+	defer showOperatorLog(t)
 	ctx := context.Background()
 	app := loadExample("examples/dynamic/billing-db.yaml")
 	app.Spec.Vault.Leases.RevokeGracePeriod = &metav1.Duration{Duration: 3 * time.Second} // the example's 30s outlives the test's 65s max TTL

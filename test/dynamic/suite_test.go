@@ -99,6 +99,14 @@ func restartOperator() {
 	op = startOperator()
 }
 
+// showOperatorLog prints the operator's log when t failed.
+func showOperatorLog(t *testing.T) {
+	if t.Failed() {
+		b, _ := os.ReadFile(filepath.Join(testRig.Dir, "operator.log"))
+		t.Logf("operator log:\n%s", b)
+	}
+}
+
 func must(err error) {
 	if err != nil {
 		panic(err)

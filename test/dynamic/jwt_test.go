@@ -1,0 +1,59 @@
+package dynamic
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+)
+
+// TestJWTAuth: a VaultApp logs in through Vault's JWT auth method, which
+// checks the service-account token against the apiserver's issuer keys
+// (no token reviewer). A role bound to another audience, and an unknown
+// role, give AuthFailed with Vault's reason.
+func TestJWTAuth(t *testing.T) {
+	RegisterTestingT(t)
+	defer showOperatorLog(t)
+	ctx := context.Background()
+	ns := "jwt"
+	Expect(testRig.EnsureNamespace(ctx, ns)).To(Succeed())
+	Expect(testRig.Vault.PutKV(ctx, "kv/data/jwt/app", map[string]any{"token": "from-jwt-login"})).To(Succeed())
+	for _, c := range []struct{ name, role, want string }{
+		{"jwt-ok", "jwt-app", "True/Succeeded"},
+		{"jwt-audience", "jwt-other-audience", "False/AuthFailed"},
+		{"jwt-unknown", "no-such-role", "False/AuthFailed"},
+	} {
+		Expect(testRig.Client.Create(ctx, jwtApp(ns, c.name, c.role))).To(Succeed())
+		Eventually(condition(ns, c.name, "VaultAuthenticated"), 30*time.Second, 250*time.Millisecond).Should(Equal(c.want), c.name)
+	}
+	Eventually(func() string { return string(secretData(ns, "jwt-ok")["token"]) }, 10*time.Second).Should(Equal("from-jwt-login"))
+	msg := func(name string) string {
+		for _, c := range appStatus(ns, name).Conditions {
+			if c.Type == "VaultAuthenticated" {
+				return c.Message
+			}
+		}
+		return ""
+	}
+	Expect(msg("jwt-audience")).To(ContainSubstring("aud"), "Vault's reason names the audience")
+	Expect(msg("jwt-unknown")).To(ContainSubstring("no-such-role"))
+	Expect(msg("jwt-unknown")).To(ContainSubstring("auth/jwt"))
+}
+
+func jwtApp(ns, name, role string) *appv1alpha1.VaultApp {
+	labels := map[string]string{"app": name}
+	return &appv1alpha1.VaultApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec: appv1alpha1.VaultAppSpec{
+			DeploymentSpec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1"}}}}},
+			Vault: appv1alpha1.VaultSpec{Role: role, AuthMethod: "jwt",
+				Secrets: []appv1alpha1.SecretRef{{Path: "kv/data/jwt/app", Key: "token", TargetKey: "token"}}},
+		}}
+}

@@ -1,0 +1,77 @@
+package dynamic
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"testing"
+	"time"
+
+	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// TestPKICertificateRotation: the example's certificate (TTL shortened to
+// 30s for the test) is a valid chain; it is re-issued at half its validity
+// (the operator's --lease-renew-fraction here), not before, not after a
+// restart; and with rolloutStrategy none the Deployment's template never
+// changes: the Secret is updated in place.
+func TestPKICertificateRotation(t *testing.T) {
+	RegisterTestingT(t)
+	defer showOperatorLog(t)
+	ctx := context.Background()
+	app := loadExample("examples/dynamic/web-tls.yaml")
+	app.Spec.Vault.Issue[0].PKI.TTL = &metav1.Duration{Duration: 30 * time.Second}
+	ns, name := app.Namespace, app.Name
+	Expect(testRig.EnsureNamespace(ctx, ns)).To(Succeed())
+	Expect(testRig.Client.Create(ctx, app)).To(Succeed())
+
+	Eventually(func() string { return serial(ns, name) }, 30*time.Second, 250*time.Millisecond).ShouldNot(BeEmpty())
+	s1 := serial(ns, name)
+	cert := verifyChain(ns, name)
+	Expect(cert.DNSNames).To(ConsistOf("web.example.com", "www.example.com"))
+	Expect(cert.NotAfter.Sub(cert.NotBefore)).To(BeNumerically("~", 31*time.Second, 2*time.Second))
+	Eventually(condition(ns, name, "Ready"), 60*time.Second, 500*time.Millisecond).Should(Equal("True/Succeeded"))
+	dep := get(ns, name, &appsv1.Deployment{})
+	Expect(dep.Spec.Template.Annotations).NotTo(HaveKey("vaultapp.techweaver.io/secret-version"), "rolloutStrategy none")
+
+	// A restart in the first half of the validity issues nothing.
+	restartOperator()
+	Consistently(func() string { return serial(ns, name) }, time.Until(cert.NotBefore.Add(13*time.Second)), 500*time.Millisecond).Should(Equal(s1))
+
+	// Re-issued after half its validity, before expiry.
+	Eventually(func() string { return serial(ns, name) }, 20*time.Second, 250*time.Millisecond).ShouldNot(Equal(s1))
+	Expect(time.Now()).To(BeTemporally("<", cert.NotAfter))
+	next := verifyChain(ns, name)
+	Expect(next.SerialNumber).NotTo(Equal(cert.SerialNumber))
+	Expect(events(ns, name, "CredentialsRotated")).NotTo(BeEmpty())
+
+	// rolloutStrategy none: the Secret changed, the pod template did not.
+	after := get(ns, name, &appsv1.Deployment{})
+	Expect(after.Generation).To(Equal(dep.Generation))
+	Expect(after.Spec.Template).To(Equal(dep.Spec.Template))
+}
+
+func serial(ns, name string) string {
+	if l := appStatus(ns, name).Leases; len(l) > 0 {
+		return l[0].SerialNumber
+	}
+	return ""
+}
+
+// verifyChain checks tls.crt against ca.crt and that tls.key matches.
+func verifyChain(ns, name string) *x509.Certificate {
+	d := secretData(ns, name)
+	blk, _ := pem.Decode(d["tls.crt"])
+	ExpectWithOffset(1, blk).NotTo(BeNil(), "tls.crt is PEM")
+	cert, err := x509.ParseCertificate(blk.Bytes)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	roots := x509.NewCertPool()
+	ExpectWithOffset(1, roots.AppendCertsFromPEM(d["ca.crt"])).To(BeTrue(), "ca.crt is a PEM bundle")
+	_, err = cert.Verify(x509.VerifyOptions{Roots: roots, DNSName: "web.example.com"})
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	kb, _ := pem.Decode(d["tls.key"])
+	ExpectWithOffset(1, kb).NotTo(BeNil(), "tls.key is PEM")
+	return cert
+}
