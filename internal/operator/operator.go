@@ -74,8 +74,12 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	pool, err := vault.NewPool(o.Vault, jwt, vault.WithObserver(metrics.VaultObserver{}),
-		vault.WithLogger(ctrl.Log.WithName("vault")), vault.WithTokenCheck(o.VaultTokenCheck))
+	poolOpts := []vault.PoolOption{vault.WithObserver(metrics.VaultObserver{}),
+		vault.WithLogger(ctrl.Log.WithName("vault")), vault.WithTokenCheck(o.VaultTokenCheck)}
+	if ns := tokenStoreNamespace(o); ns != "" && ns != "-" {
+		poolOpts = append(poolOpts, vault.WithTokenStore(secretTokenStore{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), namespace: ns}))
+	}
+	pool, err := vault.NewPool(o.Vault, jwt, poolOpts...)
 	if err != nil {
 		return nil, err
 	}

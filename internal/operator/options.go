@@ -47,6 +47,10 @@ type Options struct {
 	// VaultTokenCheck is how often a Vault session that holds leases checks
 	// that its token was not revoked.
 	VaultTokenCheck time.Duration
+	// VaultTokenStoreNamespace is where Vault tokens that issued leases are
+	// kept for the next operator process ("" : the operator's namespace;
+	// "-": not kept).
+	VaultTokenStoreNamespace string
 }
 
 // DefaultOptions returns the documented defaults.
@@ -100,6 +104,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.VaultAppRefresh, "vaultapp-refresh-interval", o.VaultAppRefresh, "Default interval at which VaultApps re-read Vault.")
 	fs.Float64Var(&o.LeaseRenewFraction, "lease-renew-fraction", o.LeaseRenewFraction, "Share of a dynamic secret's lease (or certificate's validity) after which it is renewed, or replaced when it cannot be renewed any more (0.1-0.9).")
 	fs.DurationVar(&o.LeaseRevokeGrace, "lease-revoke-grace", o.LeaseRevokeGrace, "How long replaced credentials stay valid after the pods using the new ones are ready (default for VaultApps' spec.vault.leases.revokeGracePeriod).")
+	fs.StringVar(&o.VaultTokenStoreNamespace, "vault-token-store-namespace", o.VaultTokenStoreNamespace, "Namespace of the Secrets keeping the Vault tokens that issued leases, so that a restarted or newly elected operator adopts them and their leases live on (default: the operator's namespace; \"-\" disables).")
 	fs.DurationVar(&o.VaultTokenCheck, "vault-token-check-interval", o.VaultTokenCheck, "How often a Vault token that issued leases is checked for revocation (its leases die with it); 0 disables.")
 }
 

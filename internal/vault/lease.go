@@ -55,6 +55,7 @@ func (s *Session) RenewLease(ctx context.Context, id string, increment time.Dura
 	if err != nil {
 		return nil, leaseError(err)
 	}
+	s.holdsLeases()
 	ttl := time.Duration(sec.LeaseDuration) * time.Second
 	return &LeaseInfo{ID: id, TTL: ttl, ExpireTime: s.now().Add(ttl), Renewable: sec.Renewable}, nil
 }
@@ -87,6 +88,7 @@ func (s *Session) LookupLease(ctx context.Context, id string) (*LeaseInfo, error
 		info.ExpireTime = s.now().Add(info.TTL)
 	}
 	info.Renewable, _ = sec.Data["renewable"].(bool)
+	s.holdsLeases() // after a restart: this session now holds the lease
 	return info, nil
 }
 

@@ -23,6 +23,7 @@ type Pool struct {
 	workloadJWT func(namespace, serviceAccount string) JWTSource
 	mounts      *mountCache
 	tokenCheck  time.Duration
+	tokens      TokenStore
 
 	mu         sync.Mutex
 	sessions   map[Identity]*Session
@@ -121,7 +122,7 @@ func (p *Pool) Session(id Identity) *Session {
 		jwt = p.workloadJWT(id.Namespace, id.ServiceAccount)
 	}
 	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, mounts: p.mounts, now: time.Now,
-		log: p.log.WithValues("vaultRole", id.Role), tokenCheck: p.tokenCheck, onReplaced: p.tokenReplaced}
+		log: p.log.WithValues("vaultRole", id.Role), tokenCheck: p.tokenCheck, onReplaced: p.tokenReplaced, tokens: p.tokens}
 	p.sessions[id] = s
 	return s
 }

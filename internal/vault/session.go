@@ -55,6 +55,8 @@ type Session struct {
 	// and onReplaced is told when a lease holder's token was replaced.
 	tokenCheck time.Duration
 	onReplaced func(Identity)
+	// tokens persists the token of a session that holds leases.
+	tokens TokenStore
 
 	mu         sync.Mutex
 	client     *vaultapi.Client // nil until logged in, and after the token is lost
@@ -65,6 +67,8 @@ type Session struct {
 	generation uint64 // counts logins: leases belong to the token of one generation
 	leases     bool   // a lease was issued through this session
 	stopWatch  chan struct{}
+	adopted    bool   // the stored token was tried
+	persisted  string // the token last stored
 }
 
 // Identity returns who this session logs in as.
@@ -81,6 +85,9 @@ func (s *Session) Client(ctx context.Context) (*vaultapi.Client, error) {
 	}
 	if s.failErr != nil && now.Sub(s.failedAt) < loginBackoff {
 		return nil, s.failErr
+	}
+	if c := s.adopt(ctx); c != nil {
+		return c, nil
 	}
 	c, err := s.login(ctx)
 	if err != nil {
@@ -121,6 +128,7 @@ func (s *Session) login(ctx context.Context) (*vaultapi.Client, error) {
 	}
 	s.client = c
 	s.generation++
+	s.persist()
 	if s.generation > 1 && s.leases && s.onReplaced != nil {
 		// Vault revoked the leases of the old token with it (or will, when
 		// it expires): their holders must look them up now.

@@ -16,6 +16,7 @@ func (s *Session) holdsLeases() {
 		return
 	}
 	s.leases = true
+	s.persist()
 	if s.tokenCheck <= 0 {
 		return
 	}

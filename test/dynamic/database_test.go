@@ -45,11 +45,13 @@ func TestDatabaseCredentialsLifecycle(t *testing.T) {
 	Expect(currentLease(ns, name)).To(Equal(l1))
 	Expect(leaseTTL(l1)).To(BeNumerically(">", 10*time.Second), "Vault's own view of the lease moved too")
 
-	By("an operator restart issues nothing and rolls nothing")
+	By("an operator restart issues nothing and rolls nothing, and adopts the token that holds the lease")
 	gen := get(ns, name, &appsv1.Deployment{}).Generation
+	tokens := len(tokensOfRole("billing-db"))
 	restartOperator()
 	Consistently(func() string { return currentLease(ns, name) }, 6*time.Second, 500*time.Millisecond).Should(Equal(l1))
 	Expect(get(ns, name, &appsv1.Deployment{}).Generation).To(Equal(gen))
+	Expect(tokensOfRole("billing-db")).To(HaveLen(tokens), "no new login: the stored token was adopted and is renewed")
 	Expect(pg.Login(user1, pass1)).To(Succeed())
 
 	By("before max TTL new credentials arrive, log in, and roll the pods")
@@ -101,13 +103,13 @@ func leaseTTL(id string) time.Duration {
 	return time.Duration(n) * time.Second
 }
 
-// revokeTokensOfRole revokes every token Vault issued for a Kubernetes
-// auth role (with their leases), as an administrator would.
-func revokeTokensOfRole(role string) {
+// tokensOfRole lists the accessors of the live tokens Vault issued for a
+// Kubernetes auth role.
+func tokensOfRole(role string) []string {
 	v := testRig.Vault.Root
 	list, err := v.Logical().List("auth/token/accessors")
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
-	n := 0
+	ExpectWithOffset(2, err).NotTo(HaveOccurred())
+	var out []string
 	for _, a := range list.Data["keys"].([]any) {
 		acc := a.(string)
 		info, err := v.Logical().Write("auth/token/lookup-accessor", map[string]any{"accessor": acc})
@@ -115,10 +117,19 @@ func revokeTokensOfRole(role string) {
 			continue
 		}
 		if m, ok := info.Data["meta"].(map[string]any); ok && m["role"] == role && strings.HasPrefix(info.Data["path"].(string), "auth/kubernetes/login") {
-			_, err := v.Logical().Write("auth/token/revoke-accessor", map[string]any{"accessor": acc})
-			ExpectWithOffset(1, err).NotTo(HaveOccurred())
-			n++
+			out = append(out, acc)
 		}
 	}
-	ExpectWithOffset(1, n).To(BeNumerically(">", 0), "no token of role %s found", role)
+	return out
+}
+
+// revokeTokensOfRole revokes every token Vault issued for a Kubernetes
+// auth role (with their leases), as an administrator would.
+func revokeTokensOfRole(role string) {
+	accs := tokensOfRole(role)
+	ExpectWithOffset(1, accs).NotTo(BeEmpty(), "no token of role %s found", role)
+	for _, acc := range accs {
+		_, err := testRig.Vault.Root.Logical().Write("auth/token/revoke-accessor", map[string]any{"accessor": acc})
+		ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	}
 }
