@@ -77,6 +77,7 @@ test-crds: tools ## Generate the ServiceMonitor CRD used by tests from prometheu
 chart: manifests ## Copy the generated CRD and RBAC rules into the Helm chart (tests check they are in sync).
 	cp config/crd/bases/*.yaml charts/vault-sync-operator/crds/
 	sed -n '/^rules:/,$$p' config/rbac/role.yaml | tail -n +2 > charts/vault-sync-operator/files/rbac-rules.yaml
+	sed -n '/^rules:/,$$p' config/rbac/workload-identity/role.yaml | tail -n +2 > charts/vault-sync-operator/files/workload-identity-rules.yaml
 
 .PHONY: build-installer
 build-installer: chart ## Render config/default into dist/install.yaml (plain manifests for kubectl apply).

@@ -39,7 +39,11 @@ type DeploymentReconciler struct {
 	Client client.Client
 	// Secrets reads Secrets directly from the API server: they are never cached.
 	Secrets client.Reader
-	Vault   KVStore
+	// Vault is the operator's own session; VaultFor, when set
+	// (workload-identity mode), gives the session of the Deployment's own
+	// service account instead.
+	Vault    KVStore
+	VaultFor func(dep *appsv1.Deployment) KVStore
 	// Tracker maps Secret changes to the Deployments using them.
 	Tracker  *secretwatch.Tracker
 	Recorder EventRecorder
@@ -88,6 +92,14 @@ func (r *DeploymentReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 
 // owner is how the Deployment is named in the custom metadata of what is
 // written for it.
+// kv is the Vault client acting for dep.
+func (r *DeploymentReconciler) kv(dep *appsv1.Deployment) KVStore {
+	if r.VaultFor != nil {
+		return r.VaultFor(dep)
+	}
+	return r.Vault
+}
+
 func (r *DeploymentReconciler) owner(dep *appsv1.Deployment) vault.Owner {
 	return vault.NewOwner(r.ClusterName, dep.Namespace, "Deployment", dep.Name)
 }

@@ -70,7 +70,7 @@ func (r *DeploymentReconciler) deleteLocations(ctx context.Context, dep *appsv1.
 			r.warn(ctx, dep, ReasonPathNotAllowed, fmt.Errorf("left in vault, not deleted: %w", err))
 			continue
 		}
-		err := r.Vault.DeleteOwned(ctx, l, r.owner(dep))
+		err := r.kv(dep).DeleteOwned(ctx, l, r.owner(dep))
 		if vault.IsCategory(err, vault.CategoryConflict) {
 			// Someone else owns it now: not ours to delete.
 			r.warn(ctx, dep, ReasonVaultPathConflict, fmt.Errorf("left in vault, not deleted: %w", err))

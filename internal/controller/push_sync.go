@@ -40,7 +40,7 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 	if err != nil {
 		return ctrl.Result{}, r.syncFailed(ctx, dep, err)
 	}
-	base, err := r.Vault.ResolveKV(ctx, cfg.Path)
+	base, err := r.kv(dep).ResolveKV(ctx, cfg.Path)
 	if err != nil {
 		return ctrl.Result{}, r.syncFailed(ctx, dep, vaultOpError("write", err))
 	}
@@ -86,14 +86,14 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 	var written []string
 	for i, w := range writes {
 		if unchanged { // periodic check: rewrite only what drifted
-			if cur, err := r.Vault.ReadKV(ctx, locs[i]); err == nil && sameData(cur.Data, w.Data) {
+			if cur, err := r.kv(dep).ReadKV(ctx, locs[i]); err == nil && sameData(cur.Data, w.Data) {
 				continue
 			} else if err != nil && !vault.IsCategory(err, vault.CategoryNotFound) {
 				return ctrl.Result{}, r.syncFailed(ctx, dep, vaultOpError("read", err))
 			}
 		}
 		known := slices.Contains(written0.Locations, locs[i])
-		if err := r.Vault.WriteOwned(ctx, locs[i], toAny(w.Data), r.owner(dep), known); err != nil {
+		if err := r.kv(dep).WriteOwned(ctx, locs[i], toAny(w.Data), r.owner(dep), known); err != nil {
 			return ctrl.Result{}, r.syncFailed(ctx, dep, vaultOpError("write", err))
 		}
 		written = append(written, paths[i])

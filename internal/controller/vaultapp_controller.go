@@ -62,6 +62,9 @@ type VaultAppReconciler struct {
 	Policy *policy.Policy
 	// ClusterName fills {{cluster}} in policy templates.
 	ClusterName string
+	// WorkloadIdentity logs in as the app's own service account (the pod
+	// template's) instead of the operator's.
+	WorkloadIdentity bool
 	// LeaseRenewFraction is the share of a lease's duration after which it
 	// is renewed (default 2/3); LeaseRevokeGrace how long replaced
 	// credentials outlive the rollout of new ones.

@@ -208,7 +208,22 @@ func resultOf(err error) string {
 
 // identityOf is who the operator is in Vault for app.
 func (r *VaultAppReconciler) identityOf(app *appv1alpha1.VaultApp) vault.Identity {
-	return vault.Identity{Method: app.Spec.Vault.AuthMethod, AuthPath: app.Spec.Vault.AuthPath, Role: app.Spec.Vault.Role}
+	id := vault.Identity{Method: app.Spec.Vault.AuthMethod, AuthPath: app.Spec.Vault.AuthPath, Role: app.Spec.Vault.Role}
+	if r.WorkloadIdentity {
+		id.Namespace, id.ServiceAccount = app.Namespace, app.Spec.DeploymentSpec.Template.Spec.ServiceAccountName
+		if id.ServiceAccount == "" {
+			id.ServiceAccount = "default"
+		}
+	}
+	return id
+}
+
+// whoLogsIn names the service account Vault sees, for error messages.
+func (r *VaultAppReconciler) whoLogsIn(app *appv1alpha1.VaultApp) string {
+	if id := r.identityOf(app); id.ServiceAccount != "" {
+		return "the app's service account " + id.Namespace + "/" + id.ServiceAccount
+	}
+	return "the operator's service account"
 }
 
 // checkPolicy refuses, before any Vault call, a role or path the operator's
@@ -234,7 +249,7 @@ func (r *VaultAppReconciler) vaultReadFailed(app *appv1alpha1.VaultApp, path str
 	role := app.Spec.Vault.Role
 	switch vault.CategoryOf(err) {
 	case vault.CategoryAuth:
-		err = fmt.Errorf("failed to authenticate with vault as role %s: %w (check that the role exists at auth/%s and binds the operator's service account)", role, err, authPathOr(app.Spec.Vault.AuthPath))
+		err = fmt.Errorf("failed to authenticate with vault as role %s: %w (check that the role exists at auth/%s and binds %s)", role, err, r.authPathOf(app), r.whoLogsIn(app))
 		setCondition(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionFalse, appv1alpha1.ReasonAuthFailed, err.Error())
 		return r.syncFailed(app, appv1alpha1.ReasonAuthFailed, err)
 	case vault.CategoryConnection, vault.CategoryUnavailable:
@@ -287,9 +302,13 @@ func valueBytes(v any) []byte {
 	return b
 }
 
-func authPathOr(p string) string {
-	if p == "" {
-		return "kubernetes"
+// authPathOf is the auth mount app logs in at, for error messages.
+func (r *VaultAppReconciler) authPathOf(app *appv1alpha1.VaultApp) string {
+	switch {
+	case app.Spec.Vault.AuthPath != "":
+		return app.Spec.Vault.AuthPath
+	case app.Spec.Vault.AuthMethod != "":
+		return app.Spec.Vault.AuthMethod
 	}
-	return p
+	return "kubernetes"
 }

@@ -76,6 +76,13 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	}
 	poolOpts := []vault.PoolOption{vault.WithObserver(metrics.VaultObserver{}),
 		vault.WithLogger(ctrl.Log.WithName("vault")), vault.WithTokenCheck(o.VaultTokenCheck)}
+	if o.VaultIdentity == IdentityWorkload {
+		wj, err := workloadJWT(cfg, o)
+		if err != nil {
+			return nil, err
+		}
+		poolOpts = append(poolOpts, vault.WithWorkloadJWT(wj))
+	}
 	if ns := tokenStoreNamespace(o); ns != "" && ns != "-" {
 		poolOpts = append(poolOpts, vault.WithTokenStore(secretTokenStore{reader: mgr.GetAPIReader(), writer: mgr.GetClient(), namespace: ns}))
 	}
@@ -111,6 +118,9 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		Policy:                  pol,
 	}
+	if o.VaultIdentity == IdentityWorkload {
+		push.VaultFor = pushSessions(pool, o)
+	}
 	if err := push.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up push sync controller: %w", err)
 	}
@@ -121,6 +131,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		Vault: func(id vault.Identity) controller.VaultSession {
 			return pool.Session(id)
 		},
+		WorkloadIdentity:        o.VaultIdentity == IdentityWorkload,
 		LeaseRenewFraction:      o.LeaseRenewFraction,
 		LeaseRevokeGrace:        o.LeaseRevokeGrace,
 		TokenReplaced:           pool.OnTokenReplaced,

@@ -51,6 +51,11 @@ type Options struct {
 	// kept for the next operator process ("" : the operator's namespace;
 	// "-": not kept).
 	VaultTokenStoreNamespace string
+	// VaultIdentity is IdentityOperator (default) or IdentityWorkload.
+	VaultIdentity string
+	// WorkloadPushRole is the push role of Deployments without a
+	// vault-sync.io/role annotation in workload-identity mode.
+	WorkloadPushRole string
 }
 
 // DefaultOptions returns the documented defaults.
@@ -67,6 +72,8 @@ func DefaultOptions() Options {
 		LeaseRenewFraction:      2.0 / 3,
 		LeaseRevokeGrace:        30 * time.Second,
 		VaultTokenCheck:         10 * time.Second,
+		VaultIdentity:           IdentityOperator,
+		WorkloadPushRole:        "{{namespace}}",
 	}
 }
 
@@ -104,6 +111,8 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.VaultAppRefresh, "vaultapp-refresh-interval", o.VaultAppRefresh, "Default interval at which VaultApps re-read Vault.")
 	fs.Float64Var(&o.LeaseRenewFraction, "lease-renew-fraction", o.LeaseRenewFraction, "Share of a dynamic secret's lease (or certificate's validity) after which it is renewed, or replaced when it cannot be renewed any more (0.1-0.9).")
 	fs.DurationVar(&o.LeaseRevokeGrace, "lease-revoke-grace", o.LeaseRevokeGrace, "How long replaced credentials stay valid after the pods using the new ones are ready (default for VaultApps' spec.vault.leases.revokeGracePeriod).")
+	fs.StringVar(&o.VaultIdentity, "vault-identity", o.VaultIdentity, "Who the operator is in Vault: operator (its own service account for every login) or workload (recommended: each Deployment's / VaultApp's own service account through a short-lived TokenRequest token, so Vault's policies isolate namespaces; needs the workload-identity ClusterRole).")
+	fs.StringVar(&o.WorkloadPushRole, "workload-push-role", o.WorkloadPushRole, "In workload-identity mode, the Vault role of annotated Deployments without a vault-sync.io/role annotation ({{namespace}}, {{cluster}}).")
 	fs.StringVar(&o.VaultTokenStoreNamespace, "vault-token-store-namespace", o.VaultTokenStoreNamespace, "Namespace of the Secrets keeping the Vault tokens that issued leases, so that a restarted or newly elected operator adopts them and their leases live on (default: the operator's namespace; \"-\" disables).")
 	fs.DurationVar(&o.VaultTokenCheck, "vault-token-check-interval", o.VaultTokenCheck, "How often a Vault token that issued leases is checked for revocation (its leases die with it); 0 disables.")
 }
@@ -124,6 +133,9 @@ func (o Options) Validate() error {
 	}
 	if o.LeaseRevokeGrace < 0 {
 		return fmt.Errorf("--lease-revoke-grace must not be negative")
+	}
+	if err := validateIdentity(o); err != nil {
+		return err
 	}
 	return o.Vault.Validate()
 }

@@ -63,8 +63,9 @@ func pushSynced(d *appsv1.Deployment) bool {
 // secretReferences is the part of a pod spec that pushsync.ReferencedSecrets reads.
 func secretReferences(spec *corev1.PodSpec) corev1.PodSpec {
 	out := corev1.PodSpec{
-		InitContainers: secretContainerRefs(spec.InitContainers),
-		Containers:     secretContainerRefs(spec.Containers),
+		ServiceAccountName: spec.ServiceAccountName, // the identity in workload-identity mode
+		InitContainers:     secretContainerRefs(spec.InitContainers),
+		Containers:         secretContainerRefs(spec.Containers),
 	}
 	for _, ec := range spec.EphemeralContainers {
 		if c := secretContainerRefs([]corev1.Container{corev1.Container(ec.EphemeralContainerCommon)}); len(c) > 0 {

@@ -19,6 +19,9 @@ const (
 	AnnotationSecrets          = "vault-sync.io/secrets"
 	AnnotationPreserveOnDelete = "vault-sync.io/preserve-on-delete"
 	AnnotationReconcile        = "vault-sync.io/reconcile"
+	// AnnotationRole is the Vault role the operator logs in to as the
+	// Deployment's service account (workload-identity mode only).
+	AnnotationRole = "vault-sync.io/role"
 )
 
 // MinReconcileInterval is the shortest periodic re-sync allowed.

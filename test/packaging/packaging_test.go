@@ -68,6 +68,10 @@ func TestGeneratedFilesAreInSync(t *testing.T) {
 	if rules != string(readFile(t, "charts/vault-sync-operator/files/rbac-rules.yaml")) {
 		t.Error("charts/vault-sync-operator/files/rbac-rules.yaml differs from config/rbac/role.yaml: run make chart")
 	}
+	wi := string(readFile(t, "config/rbac/workload-identity/role.yaml"))
+	if wi[strings.Index(wi, "rules:\n")+len("rules:\n"):] != string(readFile(t, "charts/vault-sync-operator/files/workload-identity-rules.yaml")) {
+		t.Error("charts/vault-sync-operator/files/workload-identity-rules.yaml differs from config/rbac/workload-identity/role.yaml: run make chart")
+	}
 	kustomized := run(t, testRig.Binaries.Kubectl, "kustomize", "config/default")
 	if !bytes.Equal(kustomized, readFile(t, "dist/install.yaml")) {
 		t.Error("dist/install.yaml is stale: run make build-installer")
@@ -93,6 +97,28 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 	if !reflect.DeepEqual(role.Rules, want) {
 		got, _ := yaml.Marshal(role.Rules)
 		t.Fatalf("ClusterRole rules changed:\n%s", got)
+	}
+}
+
+// TestWorkloadIdentityRoleIsMinimal: token creation is granted only by the
+// separate workload-identity ClusterRole, with nothing else in it; the
+// chart renders it only with vault.identity=workload.
+func TestWorkloadIdentityRoleIsMinimal(t *testing.T) {
+	var role rbacv1.ClusterRole
+	if err := yaml.UnmarshalStrict(readFile(t, "config/rbac/workload-identity/role.yaml"), &role); err != nil {
+		t.Fatal(err)
+	}
+	want := []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"serviceaccounts/token"}, Verbs: []string{"create"}}}
+	if !reflect.DeepEqual(role.Rules, want) {
+		t.Fatalf("workload-identity rules = %+v", role.Rules)
+	}
+	def := string(run(t, testRig.Binaries.Helm, "template", "vso", "charts/vault-sync-operator"))
+	if strings.Contains(def, "serviceaccounts/token") || !strings.Contains(def, "--vault-identity=operator") {
+		t.Error("the default chart must not grant token creation")
+	}
+	wl := string(run(t, testRig.Binaries.Helm, "template", "vso", "charts/vault-sync-operator", "--set", "vault.identity=workload"))
+	if !strings.Contains(wl, "serviceaccounts/token") || !strings.Contains(wl, "--vault-identity=workload") || !strings.Contains(wl, "--workload-push-role={{namespace}}") {
+		t.Error("vault.identity=workload must add the workload-identity ClusterRole and flags")
 	}
 }
 
