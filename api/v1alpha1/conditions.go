@@ -49,6 +49,9 @@ const (
 	ReasonDeploymentApplyFailed = "DeploymentApplyFailed"
 	// ReasonDeploymentProgressing: the Deployment is rolling out.
 	ReasonDeploymentProgressing = "DeploymentProgressing"
+	// ReasonRolloutQueued: the Secret holds new data; the rollout waits for
+	// its turn (--max-rollouts-per-second).
+	ReasonRolloutQueued = "RolloutQueued"
 	// ReasonDeploymentAvailable: every replica runs the current template and is available.
 	ReasonDeploymentAvailable = "DeploymentAvailable"
 	// ReasonMonitoringDisabled: spec.monitoring is absent or disabled; nothing to scrape.

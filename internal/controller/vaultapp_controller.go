@@ -3,9 +3,11 @@ package controller
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"golang.org/x/time/rate"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -62,6 +64,9 @@ type VaultAppReconciler struct {
 	Policy *policy.Policy
 	// ClusterName fills {{cluster}} in policy templates.
 	ClusterName string
+	// Rollouts, when set, limits how many rollouts caused by rotated data
+	// start per second across all VaultApps.
+	Rollouts *rate.Limiter
 	// WorkloadIdentity logs in as the app's own service account (the pod
 	// template's) instead of the operator's.
 	WorkloadIdentity bool
@@ -149,7 +154,12 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	r.recordLeases(app, vd)
 	metrics.VaultAppSyncs.WithLabelValues(app.Namespace, app.Name, "success").Inc()
 	metrics.VaultAppLastSuccess.WithLabelValues(app.Namespace, app.Name).SetToCurrentTime()
-	if err := r.reconcileDeployment(ctx, app, version); err != nil {
+	var queued *rolloutQueued
+	if err := r.reconcileDeployment(ctx, app, version); errors.As(err, &queued) {
+		// The Secret is current; the rollout (and the revocation of
+		// replaced leases, which waits for it) comes at its turn.
+		return ctrl.Result{RequeueAfter: queued.after + time.Duration(rand.Int64N(int64(time.Second)))}, nil
+	} else if err != nil {
 		return ctrl.Result{}, err
 	}
 	written := vd.record.annotation()

@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +32,12 @@ func (r *VaultAppReconciler) reconcileDeployment(ctx context.Context, app *appv1
 		return err
 	}
 	if err != nil || !deploymentUpToDate(desired, existing, app) {
+		if wait := r.rolloutWait(existing, desired); wait > 0 {
+			setCondition(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonRolloutQueued,
+				fmt.Sprintf("new secret version %s is in the Secret; the rollout starts in %s (at most %g rotation rollouts per second, --max-rollouts-per-second)",
+					version, wait.Round(time.Second), float64(r.Rollouts.Limit())))
+			return &rolloutQueued{after: wait}
+		}
 		if err := r.Client.Apply(ctx, toApplyConfiguration(desired), FieldOwner, client.ForceOwnership); err != nil {
 			err = fmt.Errorf("failed to apply deployment %s: %w", desired.Name, err)
 			setCondition(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonDeploymentApplyFailed, err.Error())
@@ -46,6 +53,31 @@ func (r *VaultAppReconciler) reconcileDeployment(ctx context.Context, app *appv1
 	status, reason, msg := deploymentReadiness(existing)
 	setCondition(app, appv1alpha1.ConditionDeploymentReady, status, reason, msg)
 	return nil
+}
+
+// rolloutQueued asks the caller to come back when the rollout may start.
+type rolloutQueued struct{ after time.Duration }
+
+func (e *rolloutQueued) Error() string { return "rollout queued for " + e.after.String() }
+
+// rolloutWait throttles rollouts caused by rotated data (the secret-version
+// annotation changes on an existing Deployment), so that a value shared by
+// hundreds of VaultApps does not restart them all at once. Creations and
+// the user's own spec changes are not throttled.
+func (r *VaultAppReconciler) rolloutWait(existing, desired *appsv1.Deployment) time.Duration {
+	if r.Rollouts == nil || existing.Name == "" {
+		return 0
+	}
+	v := appv1alpha1.SecretVersionAnnotation
+	if existing.Spec.Template.Annotations[v] == desired.Spec.Template.Annotations[v] {
+		return 0
+	}
+	res := r.Rollouts.Reserve()
+	if d := res.Delay(); d > 0 {
+		res.Cancel() // the next attempt takes its own turn
+		return d
+	}
+	return 0
 }
 
 // desiredDeployment is the Deployment a VaultApp asks for.

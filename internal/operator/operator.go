@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	"golang.org/x/time/rate"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -140,6 +141,10 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		Policy:                  pol,
 		ClusterName:             o.ClusterName,
+	}
+	if o.MaxRolloutsPerSecond > 0 {
+		burst := max(1, int(o.MaxRolloutsPerSecond))
+		pull.Rollouts = rate.NewLimiter(rate.Limit(o.MaxRolloutsPerSecond), burst)
 	}
 	if err := pull.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up vaultapp controller: %w", err)

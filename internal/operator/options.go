@@ -51,6 +51,8 @@ type Options struct {
 	// kept for the next operator process ("" : the operator's namespace;
 	// "-": not kept).
 	VaultTokenStoreNamespace string
+	// MaxRolloutsPerSecond limits rollouts caused by rotated data (0: no limit).
+	MaxRolloutsPerSecond float64
 	// VaultIdentity is IdentityOperator (default) or IdentityWorkload.
 	VaultIdentity string
 	// WorkloadPushRole is the push role of Deployments without a
@@ -73,6 +75,7 @@ func DefaultOptions() Options {
 		LeaseRevokeGrace:        30 * time.Second,
 		VaultTokenCheck:         10 * time.Second,
 		VaultIdentity:           IdentityOperator,
+		MaxRolloutsPerSecond:    10,
 		WorkloadPushRole:        "{{namespace}}",
 	}
 }
@@ -111,6 +114,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&o.VaultAppRefresh, "vaultapp-refresh-interval", o.VaultAppRefresh, "Default interval at which VaultApps re-read Vault.")
 	fs.Float64Var(&o.LeaseRenewFraction, "lease-renew-fraction", o.LeaseRenewFraction, "Share of a dynamic secret's lease (or certificate's validity) after which it is renewed, or replaced when it cannot be renewed any more (0.1-0.9).")
 	fs.DurationVar(&o.LeaseRevokeGrace, "lease-revoke-grace", o.LeaseRevokeGrace, "How long replaced credentials stay valid after the pods using the new ones are ready (default for VaultApps' spec.vault.leases.revokeGracePeriod).")
+	fs.Float64Var(&o.MaxRolloutsPerSecond, "max-rollouts-per-second", o.MaxRolloutsPerSecond, "Rollouts of VaultApp Deployments caused by rotated secret data started per second, across the operator (bursts of the same size); the Secret is updated at once, the rollout waits its turn. 0: no limit.")
 	fs.StringVar(&o.VaultIdentity, "vault-identity", o.VaultIdentity, "Who the operator is in Vault: operator (its own service account for every login) or workload (recommended: each Deployment's / VaultApp's own service account through a short-lived TokenRequest token, so Vault's policies isolate namespaces; needs the workload-identity ClusterRole).")
 	fs.StringVar(&o.WorkloadPushRole, "workload-push-role", o.WorkloadPushRole, "In workload-identity mode, the Vault role of annotated Deployments without a vault-sync.io/role annotation ({{namespace}}, {{cluster}}).")
 	fs.StringVar(&o.VaultTokenStoreNamespace, "vault-token-store-namespace", o.VaultTokenStoreNamespace, "Namespace of the Secrets keeping the Vault tokens that issued leases, so that a restarted or newly elected operator adopts them and their leases live on (default: the operator's namespace; \"-\" disables).")
