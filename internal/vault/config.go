@@ -29,6 +29,9 @@ type Config struct {
 	Role string
 	// Timeout bounds every Vault request.
 	Timeout time.Duration
+	// MaxRequestSize is Vault's listener max_request_size: larger writes are
+	// refused with a clear error before they are sent.
+	MaxRequestSize int64
 	// JWTAudience, when set, is the audience of service-account tokens requested for logins.
 	JWTAudience string
 }
@@ -36,10 +39,11 @@ type Config struct {
 // DefaultConfig returns the documented defaults with VAULT_* variables applied.
 func DefaultConfig() Config {
 	c := Config{
-		Address:    "http://vault:8200",
-		AuthMethod: AuthKubernetes,
-		Role:       "vault-sync-operator",
-		Timeout:    30 * time.Second,
+		Address:        "http://vault:8200",
+		AuthMethod:     AuthKubernetes,
+		Role:           "vault-sync-operator",
+		Timeout:        30 * time.Second,
+		MaxRequestSize: DefaultMaxRequestSize,
 	}
 	if v := os.Getenv("VAULT_ADDR"); v != "" {
 		c.Address = v
@@ -60,6 +64,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.AuthPath, "vault-auth-path", c.AuthPath, "Mount path of the auth method (default: the method's name, kubernetes or jwt).")
 	fs.StringVar(&c.Role, "vault-role", c.Role, "Vault Kubernetes auth role of the operator.")
 	fs.DurationVar(&c.Timeout, "vault-timeout", c.Timeout, "Timeout of each Vault request.")
+	fs.Int64Var(&c.MaxRequestSize, "vault-max-request-size", c.MaxRequestSize, "Vault's listener max_request_size in bytes: larger writes are refused with an error naming the limit, before anything is sent (0: not checked).")
 	fs.StringVar(&c.JWTAudience, "vault-jwt-audience", c.JWTAudience, "Audience of the service-account tokens the operator requests for Vault logins (must match the Vault role's audience).")
 }
 

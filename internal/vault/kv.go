@@ -69,6 +69,9 @@ func (s *Session) ReadKV(ctx context.Context, loc Location) (*KVSecret, error) {
 
 // WriteKV writes data as the secret's new content (a new version on KV v2).
 func (s *Session) WriteKV(ctx context.Context, loc Location, data map[string]any) error {
+	if err := s.checkSize(loc, data); err != nil {
+		return err
+	}
 	return s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
 		if loc.Version == 2 {
 			_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data)

@@ -37,6 +37,9 @@ func NewOwner(cluster, namespace, kind, name string) Owner {
 //   - KV v1 has no metadata: known says whether the caller's own record lists
 //     loc; an existing secret the record does not list is a conflict.
 func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
+	if err := s.checkSize(loc, data); err != nil {
+		return err
+	}
 	if loc.Version != 2 {
 		if !known {
 			if _, err := s.ReadKV(ctx, loc); err == nil {

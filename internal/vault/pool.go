@@ -122,7 +122,8 @@ func (p *Pool) Session(id Identity) *Session {
 		jwt = p.workloadJWT(id.Namespace, id.ServiceAccount)
 	}
 	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, mounts: p.mounts, now: time.Now,
-		log: p.log.WithValues("vaultRole", id.Role), tokenCheck: p.tokenCheck, onReplaced: p.tokenReplaced, tokens: p.tokens}
+		log: p.log.WithValues("vaultRole", id.Role), tokenCheck: p.tokenCheck, onReplaced: p.tokenReplaced, tokens: p.tokens,
+		maxRequest: p.cfg.MaxRequestSize}
 	p.sessions[id] = s
 	return s
 }

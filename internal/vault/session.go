@@ -57,6 +57,8 @@ type Session struct {
 	onReplaced func(Identity)
 	// tokens persists the token of a session that holds leases.
 	tokens TokenStore
+	// maxRequest is Vault's request size limit (bytes; 0: unchecked).
+	maxRequest int64
 
 	mu         sync.Mutex
 	client     *vaultapi.Client // nil until logged in, and after the token is lost

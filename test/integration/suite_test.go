@@ -103,6 +103,9 @@ func startOperator(r *rig.Rig) (stop func(), _ error) {
 	o.MetricsAddr = "0"
 	o.ProbeAddr = probeAddr
 	o.VaultAppRefresh = 10 * time.Second
+	// A small request limit (Vault's default is 32 MiB) so that the size
+	// test needs no 32 MiB of Secrets.
+	o.Vault.MaxRequestSize = sizeLimit
 	var err error
 	op, err = operator.New(r.RestConfig, o)
 	if err != nil {
