@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/client-go/rest"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 )
 
 // InstrumentKubeClient counts every request of clients built from cfg in
@@ -18,8 +20,21 @@ type kubeCounter struct{ next http.RoundTripper }
 func (k kubeCounter) RoundTrip(req *http.Request) (*http.Response, error) {
 	verb, resource := kubeVerbResource(req)
 	KubeRequests.WithLabelValues(verb, resource).Inc()
-	return k.next.RoundTrip(req)
+	resp, err := k.next.RoundTrip(req)
+	if resp != nil && resp.StatusCode == http.StatusConflict {
+		KubeConflicts.WithLabelValues(resource).Inc()
+	}
+	return resp, err
 }
+
+// KubeConflicts counts 409 answers: writes that lost against a concurrent
+// change and were retried through the workqueue.
+var KubeConflicts = prometheus.NewCounterVec(prometheus.CounterOpts{
+	Namespace: ns, Name: "kube_conflicts_total",
+	Help: "Kubernetes API writes answered 409 Conflict (a concurrent change won; the object is reconciled again), by resource.",
+}, []string{"resource"})
+
+func init() { ctrlmetrics.Registry.MustRegister(KubeConflicts) }
 
 // kubeVerbResource derives the API verb and resource from the request:
 // /api/v1/namespaces/ns/secrets/name, /apis/apps/v1/deployments, ...
