@@ -45,8 +45,9 @@ test: tools ## Run all tests: unit, fuzz seeds, and integration against a real a
 	go test $(TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: tools ## Run the scale benchmark (prints a table and a JSON line).
+bench: tools ## Run the scale benchmarks (push/pull, then dynamic secrets; each prints a table and a JSON line).
 	go run ./test/bench $(BENCH_ARGS)
+	go run ./test/bench/dynamic $(BENCH_DYNAMIC_ARGS)
 
 .PHONY: run-local
 run-local: tools ## Start the local sandbox: apiserver+etcd, dev Vault, the operator and the examples (Ctrl-C stops all).

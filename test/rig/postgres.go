@@ -173,3 +173,15 @@ func (p *Postgres) RoleExists(role string) (bool, error) {
 	}
 	return strings.TrimSpace(string(out)) == "1", nil
 }
+
+// RoleCount counts the roles whose name matches a LIKE pattern.
+func (p *Postgres) RoleCount(like string) (int, error) {
+	cmd := exec.Command(filepath.Join(p.bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres",
+		"-d", "postgres", "-tAc", "select count(*) from pg_roles where rolname like '"+strings.ReplaceAll(like, "'", "''")+"'")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+p.Password, "PGCONNECT_TIMEOUT=5")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("psql: %w: %s", err, out)
+	}
+	return strconv.Atoi(strings.TrimSpace(string(out)))
+}
