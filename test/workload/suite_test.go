@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -44,24 +45,16 @@ func TestMain(m *testing.M) {
 }
 
 // setupVault gives each team a role bound to its own service account in its
-// own namespace, with a policy on its own prefix only: the set-up
-// VAULT-SETUP-GUIDE.md recommends for workload identity.
+// own namespace, with a policy on its own prefix only, by running the
+// guide's script (examples/vault/workload-identity.sh).
 func setupVault(ctx context.Context, r *rig.Rig) error {
+	root, _ := rig.RepoRoot()
 	for _, team := range []string{"team-a", "team-b"} {
-		if err := r.EnsureNamespace(ctx, team); err != nil {
-			return err
-		}
-		hcl := fmt.Sprintf(`path "secret/data/%[1]s/*" { capabilities = ["create", "read", "update", "delete"] }
-path "secret/metadata/%[1]s/*" { capabilities = ["create", "update", "read", "delete"] }
-path "kv/data/%[1]s/*" { capabilities = ["read"] }
-path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`, team)
-		if err := r.Vault.WritePolicy(ctx, team, hcl); err != nil {
-			return err
-		}
-		if err := r.Vault.WriteKubernetesRole(ctx, "kubernetes", team, rig.KubernetesRole{
-			ServiceAccountNames: []string{"app"}, Namespaces: []string{team},
-			Policies: []string{team}, TTL: time.Hour, Audience: "vault"}); err != nil {
-			return err
+		cmd := exec.Command(filepath.Join(root, "examples/vault/workload-identity.sh"))
+		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(r.Binaries.Vault)+":"+os.Getenv("PATH"),
+			"VAULT_ADDR="+r.Vault.DirectAddr, "VAULT_TOKEN="+r.Vault.RootToken, "TEAM_NAMESPACE="+team)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return fmt.Errorf("workload-identity.sh: %w\n%s", err, out)
 		}
 		for _, sa := range []string{"app", "intruder"} {
 			if _, err := r.ServiceAccountToken(ctx, team, sa, nil, 10*time.Minute); err != nil { // creates the ServiceAccount
