@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -159,4 +160,47 @@ func TestCertificateIsReissuedAtItsRenewalPoint(t *testing.T) {
 	if fv.reads["pki/issue/web"] != 2 || string(sec.Data["tls.crt"]) != "cert-2" || got.Status.Leases[0].SerialNumber != "s2" {
 		t.Fatalf("reads=%v data=%s status=%+v", fv.reads, sec.Data["tls.crt"], got.Status.Leases)
 	}
+}
+
+// A Secret whose lease record was removed by hand: the credentials are
+// issued anew and the lease the status still names is retired (revoked
+// after the rollout), never orphaned.
+func TestWipedRecordRetiresTheOldLease(t *testing.T) {
+	fv := dynamicFake(time.Hour)
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	r, c := newTestReconciler(app, fv)
+	got, sec := reconcileOnce(t, r, app)
+	delete(sec.Annotations, leasesAnnotation)
+	if err := c.Update(context.Background(), sec); err != nil {
+		t.Fatal(err)
+	}
+	r.leases.setWritten(client.ObjectKeyFromObject(sec), "") // a hand edit, not ours
+	got, sec = reconcileOnce(t, r, got)
+	if fv.reads["database/creds/app"] != 2 {
+		t.Fatalf("reads = %v", fv.reads)
+	}
+	if rec := readLeaseRecord(sec); len(rec.Retiring) != 1 || rec.Retiring[0] != "database/creds/app/1" {
+		t.Fatalf("record = %+v", rec)
+	}
+	if len(got.Status.RetiringLeases) != 1 || got.Status.RetiringLeases[0].LeaseID != "database/creds/app/1" {
+		t.Fatalf("retiring = %+v", got.Status.RetiringLeases)
+	}
+}
+
+// FuzzReadLeaseRecord: whatever the annotation holds, reading it never
+// panics, and what it yields survives a round trip.
+func FuzzReadLeaseRecord(f *testing.F) {
+	f.Add(`{"current":{"database/creds/a":{"leaseID":"database/creds/a/x","ttl":60,"issued":"2026-01-01T00:00:00Z"}},"retiring":["r"]}`)
+	f.Add(`{"current":{"pki/issue/web":{"notAfter":"2026-01-01T00:00:00Z","serial":"01:02"}}}`)
+	f.Add(`not json`)
+	f.Add(``)
+	f.Fuzz(func(t *testing.T, ann string) {
+		rec := readLeaseRecord(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{leasesAnnotation: ann}}})
+		again := readLeaseRecord(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{leasesAnnotation: rec.annotation()}}})
+		if again.annotation() != rec.annotation() {
+			t.Fatalf("round trip: %q -> %q", rec.annotation(), again.annotation())
+		}
+		_ = rec.leaseIDs()
+	})
 }

@@ -63,6 +63,7 @@ func (r *VaultAppReconciler) reconcileVaultData(ctx context.Context, app *appv1a
 			vd.retire(is.LeaseID, nil)
 		}
 	}
+	r.retireUnrecorded(app, prevRec, vd)
 	setCondition(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("logged in with role %s", app.Spec.Vault.Role))
 	return vd, nil
@@ -137,6 +138,26 @@ func (r *VaultAppReconciler) pathData(ctx context.Context, app *appv1alpha1.Vaul
 		vd.data[ref.TargetKey] = valueBytes(v)
 	}
 	return nil
+}
+
+// retireUnrecorded retires leases the status lists but the Secret's record
+// does not (the record was edited away, or the Secret deleted): they were
+// issued for this app and nobody else will revoke them. Revoking a lease
+// that is already gone is harmless.
+func (r *VaultAppReconciler) retireUnrecorded(app *appv1alpha1.VaultApp, prevRec leaseRecord, vd *vaultData) {
+	known := map[string]bool{}
+	for _, id := range prevRec.leaseIDs() {
+		known[id] = true
+	}
+	for _, is := range vd.record.Current {
+		known[is.LeaseID] = true
+	}
+	for _, st := range app.Status.Leases {
+		if st.LeaseID != "" && !known[st.LeaseID] {
+			known[st.LeaseID] = true
+			vd.retire(st.LeaseID, &st.ExpireTime)
+		}
+	}
 }
 
 // retire schedules a replaced lease for revocation.
