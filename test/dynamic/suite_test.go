@@ -46,6 +46,7 @@ func TestMain(m *testing.M) {
 			must(err)
 			must(r.EnableDatabase(ctx, pg, "billing", 30*time.Second, 65*time.Second))
 			must(r.EnablePKI(ctx, time.Hour))
+			must(r.EnableKubernetesEngine(ctx, "deployer", "ci", "deployer"))
 			_, err = r.EnableJWTAuth(ctx)
 			must(err)
 			must(writeRoles(ctx, r))
@@ -63,6 +64,7 @@ func writeRoles(ctx context.Context, r *rig.Rig) error {
 		rig.OperatorRole: rig.OperatorPolicy,
 		"billing-db":     readFile("examples/dynamic/vault-policies.hcl"),
 		"web-tls":        readFile("examples/dynamic/vault-policies-pki.hcl"),
+		"ci-deployer":    readFile("examples/dynamic/vault-policies-kubernetes.hcl"),
 		"jwt-app":        `path "kv/*" { capabilities = ["read"] }` + "\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }",
 	}
 	for role, hcl := range policies {

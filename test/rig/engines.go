@@ -15,6 +15,10 @@ import (
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
 // EnableDatabase mounts Vault's database engine at "database", connects it
@@ -151,4 +155,48 @@ func tokenIssuer(tok string) (string, error) {
 		return "", err
 	}
 	return c.Iss, nil
+}
+
+// EnableKubernetesEngine mounts Vault's Kubernetes secrets engine at
+// "kubernetes-secrets", pointed at the rig's apiserver with a service
+// account allowed to create tokens, and a role issuing tokens of the
+// existing service account sa in namespace ns.
+func (r *Rig) EnableKubernetesEngine(ctx context.Context, role, ns, sa string) error {
+	const engineNS, engineSA = "vault-system", "vault-kubernetes-engine"
+	if err := r.ensureServiceAccount(ctx, ns, sa); err != nil {
+		return err
+	}
+	if err := r.ensureServiceAccount(ctx, engineNS, engineSA); err != nil {
+		return err
+	}
+	cr := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: engineSA}, Rules: []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts/token"}, Verbs: []string{"create"}},
+		{APIGroups: []string{""}, Resources: []string{"serviceaccounts"}, Verbs: []string{"get"}},
+	}}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: engineSA},
+		RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: engineSA},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: engineNS, Name: engineSA}}}
+	for _, o := range []client.Object{cr, crb} {
+		if err := r.Client.Create(ctx, o); err != nil && !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+	}
+	jwt, err := r.ServiceAccountToken(ctx, engineNS, engineSA, nil, 24*time.Hour)
+	if err != nil {
+		return err
+	}
+	v := r.Vault.Root
+	if err := v.Sys().MountWithContext(ctx, "kubernetes-secrets", &vaultapi.MountInput{Type: "kubernetes"}); err != nil && !strings.Contains(err.Error(), "path is already in use") {
+		return err
+	}
+	if _, err := v.Logical().WriteWithContext(ctx, "kubernetes-secrets/config", map[string]any{
+		"kubernetes_host": r.RestConfig.Host, "kubernetes_ca_cert": string(r.RestConfig.CAData),
+		"service_account_jwt": jwt, "disable_local_ca_jwt": true,
+	}); err != nil {
+		return err
+	}
+	_, err = v.Logical().WriteWithContext(ctx, "kubernetes-secrets/roles/"+role, map[string]any{
+		"allowed_kubernetes_namespaces": []string{ns}, "service_account_name": sa, "token_default_ttl": "10m",
+	})
+	return err
 }
