@@ -2,6 +2,12 @@ package dynamic
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +17,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
 // TestJWTAuth: a VaultApp logs in through Vault's JWT auth method, which
@@ -56,4 +64,61 @@ func jwtApp(ns, name, role string) *appv1alpha1.VaultApp {
 			Vault: appv1alpha1.VaultSpec{Role: role, AuthMethod: "jwt",
 				Secrets: []appv1alpha1.SecretRef{{Path: "kv/data/jwt/app", Key: "token", TargetKey: "token"}}},
 		}}
+}
+
+// TestJWTAuthRejectsExpiredAndForeignTokens: Vault's JWT method, trusting
+// the apiserver's keys, rejects a token of the right subject and audience
+// signed by the apiserver's own key but expired, and a token with another
+// audience; the operator's session reports why, as an auth failure.
+func TestJWTAuthRejectsExpiredAndForeignTokens(t *testing.T) {
+	RegisterTestingT(t)
+	ctx := context.Background()
+	tok, err := testRig.ServiceAccountToken(ctx, rig.OperatorNamespace, rig.OperatorServiceAccount, []string{audience}, 10*time.Minute)
+	Expect(err).NotTo(HaveOccurred())
+	iss, err := jwtIssuer(tok)
+	Expect(err).NotTo(HaveOccurred())
+	claims := func(aud string, exp time.Time) map[string]any {
+		return map[string]any{"iss": iss, "sub": "system:serviceaccount:" + rig.OperatorNamespace + ":" + rig.OperatorServiceAccount,
+			"aud": []string{aud}, "iat": exp.Add(-time.Hour).Unix(), "nbf": exp.Add(-time.Hour).Unix(), "exp": exp.Unix()}
+	}
+	login := func(jwt string) error {
+		dir := t.TempDir()
+		f := filepath.Join(dir, "token")
+		Expect(os.WriteFile(f, []byte(jwt), 0o600)).To(Succeed())
+		cfg := vault.DefaultConfig()
+		cfg.Address, cfg.AuthMethod, cfg.Role = testRig.Vault.Addr, vault.AuthJWT, "jwt-app"
+		pool, err := vault.NewPool(cfg, vault.FileJWT(f))
+		Expect(err).NotTo(HaveOccurred())
+		defer pool.Close()
+		return pool.Operator().CheckToken(ctx)
+	}
+	// The same signer and claims are accepted while valid: the checks below fail for their reason only.
+	valid, err := testRig.SignServiceAccountJWT(claims(audience, time.Now().Add(10*time.Minute)))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(login(valid)).To(Succeed())
+
+	expired, err := testRig.SignServiceAccountJWT(claims(audience, time.Now().Add(-10*time.Minute)))
+	Expect(err).NotTo(HaveOccurred())
+	err = login(expired)
+	Expect(vault.IsCategory(err, vault.CategoryAuth)).To(BeTrue(), "%v", err)
+	Expect(err).To(MatchError(ContainSubstring("expired")))
+
+	foreign, err := testRig.SignServiceAccountJWT(claims("someone-else", time.Now().Add(10*time.Minute)))
+	Expect(err).NotTo(HaveOccurred())
+	err = login(foreign)
+	Expect(vault.IsCategory(err, vault.CategoryAuth)).To(BeTrue(), "%v", err)
+	Expect(err).To(MatchError(ContainSubstring("aud")))
+}
+
+func jwtIssuer(tok string) (string, error) {
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		return "", fmt.Errorf("not a JWT")
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return "", err
+	}
+	var c struct{ Iss string }
+	return c.Iss, json.Unmarshal(b, &c)
 }
