@@ -2,12 +2,8 @@ package dynamic
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -75,7 +71,7 @@ func TestJWTAuthRejectsExpiredAndForeignTokens(t *testing.T) {
 	ctx := context.Background()
 	tok, err := testRig.ServiceAccountToken(ctx, rig.OperatorNamespace, rig.OperatorServiceAccount, []string{audience}, 10*time.Minute)
 	Expect(err).NotTo(HaveOccurred())
-	iss, err := jwtIssuer(tok)
+	iss, err := rig.TokenIssuer(tok)
 	Expect(err).NotTo(HaveOccurred())
 	claims := func(aud string, exp time.Time) map[string]any {
 		return map[string]any{"iss": iss, "sub": "system:serviceaccount:" + rig.OperatorNamespace + ":" + rig.OperatorServiceAccount,
@@ -108,17 +104,4 @@ func TestJWTAuthRejectsExpiredAndForeignTokens(t *testing.T) {
 	err = login(foreign)
 	Expect(vault.IsCategory(err, vault.CategoryAuth)).To(BeTrue(), "%v", err)
 	Expect(err).To(MatchError(ContainSubstring("aud")))
-}
-
-func jwtIssuer(tok string) (string, error) {
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		return "", fmt.Errorf("not a JWT")
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[1])
-	if err != nil {
-		return "", err
-	}
-	var c struct{ Iss string }
-	return c.Iss, json.Unmarshal(b, &c)
 }

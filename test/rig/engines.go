@@ -81,7 +81,7 @@ func (r *Rig) EnableJWTAuth(ctx context.Context) (issuer string, err error) {
 	if err != nil {
 		return "", err
 	}
-	if issuer, err = tokenIssuer(tok); err != nil {
+	if issuer, err = TokenIssuer(tok); err != nil {
 		return "", err
 	}
 	v := r.Vault.Root
@@ -145,8 +145,8 @@ func b64int(s string) *big.Int {
 	return new(big.Int).SetBytes(b)
 }
 
-// tokenIssuer reads the iss claim of a JWT (no verification: it is ours).
-func tokenIssuer(tok string) (string, error) {
+// TokenIssuer reads the iss claim of a JWT (no verification: it is ours).
+func TokenIssuer(tok string) (string, error) {
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
 		return "", fmt.Errorf("not a JWT")

@@ -136,14 +136,20 @@ func (p *Postgres) URL() string {
 
 // Login checks that user/password can connect (with psql, a real client).
 func (p *Postgres) Login(user, password string) error {
+	_, err := p.psql(user, password, "select 1")
+	return err
+}
+
+// psql runs one statement as user and returns its unaligned output.
+func (p *Postgres) psql(user, password, sql string) (string, error) {
 	cmd := exec.Command(filepath.Join(p.bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", user,
-		"-d", "postgres", "-tAc", "select 1")
+		"-d", "postgres", "-tAc", sql)
 	cmd.Env = append(os.Environ(), "PGPASSWORD="+password, "PGCONNECT_TIMEOUT=5")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("psql as %s: %w: %s", user, err, strings.TrimSpace(string(out)))
+		return "", fmt.Errorf("psql as %s: %w: %s", user, err, strings.TrimSpace(string(out)))
 	}
-	return nil
+	return strings.TrimSpace(string(out)), nil
 }
 
 // Stop kills the server and removes its data.
@@ -164,24 +170,17 @@ func (p *Postgres) Stop() {
 // RoleExists asks the server (as superuser) whether a role exists: a
 // failed login does not say why, by design.
 func (p *Postgres) RoleExists(role string) (bool, error) {
-	cmd := exec.Command(filepath.Join(p.bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres",
-		"-d", "postgres", "-tAc", "select count(*) from pg_roles where rolname = '"+strings.ReplaceAll(role, "'", "''")+"'")
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+p.Password, "PGCONNECT_TIMEOUT=5")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return false, fmt.Errorf("psql: %w: %s", err, out)
-	}
-	return strings.TrimSpace(string(out)) == "1", nil
+	out, err := p.psql("postgres", p.Password, "select count(*) from pg_roles where rolname = "+sqlString(role))
+	return out == "1", err
 }
 
 // RoleCount counts the roles whose name matches a LIKE pattern.
 func (p *Postgres) RoleCount(like string) (int, error) {
-	cmd := exec.Command(filepath.Join(p.bin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(p.Port), "-U", "postgres",
-		"-d", "postgres", "-tAc", "select count(*) from pg_roles where rolname like '"+strings.ReplaceAll(like, "'", "''")+"'")
-	cmd.Env = append(os.Environ(), "PGPASSWORD="+p.Password, "PGCONNECT_TIMEOUT=5")
-	out, err := cmd.CombinedOutput()
+	out, err := p.psql("postgres", p.Password, "select count(*) from pg_roles where rolname like "+sqlString(like))
 	if err != nil {
-		return 0, fmt.Errorf("psql: %w: %s", err, out)
+		return 0, err
 	}
-	return strconv.Atoi(strings.TrimSpace(string(out)))
+	return strconv.Atoi(out)
 }
+
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
