@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
-	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
@@ -108,7 +107,6 @@ func (r *DeploymentReconciler) owner(dep *appsv1.Deployment) vault.Owner {
 func (r *DeploymentReconciler) forget(key types.NamespacedName) {
 	r.Tracker.Forget(key)
 	r.verified.Delete(key)
-	metrics.ForgetDeployment(key.Namespace, key.Name)
 }
 
 // SetupWithManager watches annotated Deployments (and those still carrying

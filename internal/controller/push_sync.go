@@ -109,7 +109,7 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 		return ctrl.Result{}, err
 	}
 
-	metrics.SyncAttempts.WithLabelValues(dep.Namespace, dep.Name, "success").Inc()
+	metrics.SyncAttempts.WithLabelValues(dep.Namespace, "success").Inc()
 	metrics.SyncDuration.Observe(time.Since(start).Seconds())
 	if len(written) > 0 || len(removed) > 0 {
 		reason, msg := ReasonSynced, fmt.Sprintf("synced %d secret(s) to vault: %s", len(written), strings.Join(written, ", "))
@@ -129,7 +129,7 @@ func (r *DeploymentReconciler) sync(ctx context.Context, dep *appsv1.Deployment,
 // the retry: inputs the Secret watch or a new Deployment version will fix
 // are terminal (no retry loop); Vault and API errors back off and retry.
 func (r *DeploymentReconciler) syncFailed(ctx context.Context, dep *appsv1.Deployment, err error) error {
-	metrics.SyncAttempts.WithLabelValues(dep.Namespace, dep.Name, "error").Inc()
+	metrics.SyncAttempts.WithLabelValues(dep.Namespace, "error").Inc()
 	var (
 		sre *secretReadError
 		kme *pushsync.KeyMissingError

@@ -5,6 +5,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 )
@@ -32,11 +33,30 @@ func slimDeployment(obj any) (any, error) {
 	case ownedByVaultApp(d):
 		return d, nil
 	case pushSynced(d):
-		return &appsv1.Deployment{TypeMeta: d.TypeMeta, ObjectMeta: d.ObjectMeta, Spec: appsv1.DeploymentSpec{
+		return &appsv1.Deployment{TypeMeta: d.TypeMeta, ObjectMeta: slimMeta(&d.ObjectMeta), Spec: appsv1.DeploymentSpec{
 			Template: corev1.PodTemplateSpec{Spec: secretReferences(&d.Spec.Template.Spec)}}}, nil
 	default:
-		return &appsv1.Deployment{TypeMeta: d.TypeMeta, ObjectMeta: d.ObjectMeta}, nil
+		return &appsv1.Deployment{TypeMeta: d.TypeMeta, ObjectMeta: slimMeta(&d.ObjectMeta)}, nil
 	}
+}
+
+// slimMeta keeps the metadata push sync reads: identity, the version and
+// generation its patches and predicates use, deletion, finalizers, and the
+// vault-sync.io annotations. Labels, other annotations, owner references
+// and timestamps are dropped: at 10,000 Deployments they are most of the
+// cache.
+func slimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	out := metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion,
+		Generation: m.Generation, DeletionTimestamp: m.DeletionTimestamp, Finalizers: m.Finalizers}
+	for k, v := range m.Annotations {
+		if strings.HasPrefix(k, pushsync.AnnotationPrefix) {
+			if out.Annotations == nil {
+				out.Annotations = map[string]string{}
+			}
+			out.Annotations[k] = v
+		}
+	}
+	return out
 }
 
 func ownedByVaultApp(d *appsv1.Deployment) bool {

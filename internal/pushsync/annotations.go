@@ -13,6 +13,9 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
+// AnnotationPrefix is the prefix of every annotation push sync reads or writes.
+const AnnotationPrefix = "vault-sync.io/"
+
 // The annotations users set on a Deployment.
 const (
 	AnnotationPath             = "vault-sync.io/path"
