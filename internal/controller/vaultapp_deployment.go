@@ -46,14 +46,18 @@ func (r *VaultAppReconciler) reconcileDeployment(ctx context.Context, app *appv1
 		}
 		// Just created or changed: the cached status describes the old
 		// spec. The Deployment's own update wakes the next reconcile.
-		setCondition(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonDeploymentProgressing,
-			"rolling out the current spec")
+		setCondition(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonDeploymentProgressing, msgRollingOut)
 		return nil
 	}
 	status, reason, msg := deploymentReadiness(existing)
 	setCondition(app, appv1alpha1.ConditionDeploymentReady, status, reason, msg)
 	return nil
 }
+
+// msgRollingOut is the DeploymentReady message while the Deployment
+// controller has not caught up with the applied spec (the same whether the
+// operator just applied it or finds it so later: no status write between).
+const msgRollingOut = "waiting for the deployment controller to roll out the current spec"
 
 // rolloutQueued asks the caller to come back when the rollout may start.
 type rolloutQueued struct{ after time.Duration }
@@ -166,7 +170,7 @@ func deploymentReadiness(d *appsv1.Deployment) (metav1.ConditionStatus, string, 
 	}
 	st := d.Status
 	if d.Generation == 0 || st.ObservedGeneration < d.Generation {
-		return metav1.ConditionFalse, appv1alpha1.ReasonDeploymentProgressing, "waiting for the deployment controller to roll out the current spec"
+		return metav1.ConditionFalse, appv1alpha1.ReasonDeploymentProgressing, msgRollingOut
 	}
 	if st.UpdatedReplicas == want && st.AvailableReplicas == want && st.Replicas == want {
 		return metav1.ConditionTrue, appv1alpha1.ReasonDeploymentAvailable, fmt.Sprintf("%d/%d replicas available", st.AvailableReplicas, want)
