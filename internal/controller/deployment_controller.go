@@ -114,7 +114,9 @@ func (r *DeploymentReconciler) forget(key types.NamespacedName) {
 func (r *DeploymentReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("push-sync").
-		For(&appsv1.Deployment{}, builder.WithPredicates(deploymentPredicates()...)).
+		// Metadata only: the spec is read with a GET when a Deployment is
+		// reconciled (the manager's client reads Deployments uncached).
+		For(&appsv1.Deployment{}, builder.OnlyMetadata, builder.WithPredicates(deploymentPredicates()...)).
 		WatchesRawSource(r.Tracker).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.MaxConcurrentReconciles,

@@ -53,3 +53,32 @@ func TestNotOwnStateUpdate(t *testing.T) {
 		})
 	}
 }
+
+// TestNotOwnStateUpdateOnMetadata: the predicate decides from metadata
+// alone, as the metadata-only watch delivers it.
+func TestNotOwnStateUpdateOnMetadata(t *testing.T) {
+	p := notOwnStateUpdate{stateAnnotation: pushsync.AnnotationState, finalizer: pushsync.Finalizer}
+	meta := func(gen int64, ann map[string]string, fin ...string) *metav1.PartialObjectMetadata {
+		return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Name: "d", Generation: gen, Annotations: ann, Finalizers: fin}}
+	}
+	base := map[string]string{pushsync.AnnotationPath: "secret/x"}
+	s1 := map[string]string{pushsync.AnnotationPath: "secret/x", pushsync.AnnotationState: "1"}
+	s2 := map[string]string{pushsync.AnnotationPath: "secret/x", pushsync.AnnotationState: "2"}
+	for _, tc := range []struct {
+		name     string
+		old, new *metav1.PartialObjectMetadata
+		want     bool
+	}{
+		{"first patch: state and finalizer, generation +1", meta(1, base), meta(2, s1, pushsync.Finalizer), false},
+		{"state rewritten, generation +1", meta(2, s1, pushsync.Finalizer), meta(3, s2, pushsync.Finalizer), false},
+		{"spec change: generation +1, state untouched", meta(2, s1, pushsync.Finalizer), meta(3, s1, pushsync.Finalizer), true},
+		{"status only: nothing moves", meta(2, s1, pushsync.Finalizer), meta(2, s1, pushsync.Finalizer), false},
+		{"our patch and a spec change in one event", meta(2, s1, pushsync.Finalizer), meta(4, s2, pushsync.Finalizer), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := p.Update(event.UpdateEvent{ObjectOld: tc.old, ObjectNew: tc.new}); got != tc.want {
+				t.Fatalf("Update = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
-	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -35,7 +33,11 @@ func jitter(d time.Duration) time.Duration {
 
 // notOwnStateUpdate drops the update event caused by the operator's own
 // patch (state annotation written, finalizer added): reconciling it again
-// would only re-read the Secrets to find nothing to do.
+// would only re-read the Secrets to find nothing to do. It reads metadata
+// only (Deployments are watched as metadata): the API server bumps a
+// Deployment's generation on annotation changes too (they are copied to its
+// ReplicaSets), so the operator's own patch moves the generation by at most
+// one, while a spec change moves it without touching the state.
 type notOwnStateUpdate struct {
 	predicate.Funcs
 	stateAnnotation, finalizer string
@@ -46,19 +48,19 @@ func (p notOwnStateUpdate) Update(e event.UpdateEvent) bool {
 	if o == nil || n == nil || !o.GetDeletionTimestamp().Equal(n.GetDeletionTimestamp()) {
 		return true
 	}
-	// Not the generation: the API server bumps a Deployment's generation
-	// on annotation changes too (they are copied to its ReplicaSets).
-	od, ok1 := o.(*appsv1.Deployment)
-	nd, ok2 := n.(*appsv1.Deployment)
-	if !ok1 || !ok2 || !equality.Semantic.DeepEqual(od.Spec, nd.Spec) {
-		return true
-	}
 	if !equalExcept(o.GetAnnotations(), n.GetAnnotations(), p.stateAnnotation) {
 		return true
 	}
 	oldF, newF := without(o.GetFinalizers(), p.finalizer), without(n.GetFinalizers(), p.finalizer)
-	removedOurs := slices.Contains(o.GetFinalizers(), p.finalizer) && !slices.Contains(n.GetFinalizers(), p.finalizer)
-	return removedOurs || !slices.Equal(oldF, newF)
+	hadOurs, hasOurs := slices.Contains(o.GetFinalizers(), p.finalizer), slices.Contains(n.GetFinalizers(), p.finalizer)
+	if (hadOurs && !hasOurs) || !slices.Equal(oldF, newF) {
+		return true
+	}
+	generations := n.GetGeneration() - o.GetGeneration()
+	if o.GetAnnotations()[p.stateAnnotation] != n.GetAnnotations()[p.stateAnnotation] || (!hadOurs && hasOurs) {
+		return generations > 1 // our patch, plus a spec change folded into the same event
+	}
+	return generations != 0
 }
 
 func equalExcept(a, b map[string]string, skip string) bool {

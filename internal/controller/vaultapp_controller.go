@@ -219,7 +219,7 @@ func (r *VaultAppReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
 		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&appsv1.Deployment{}).
+		Owns(&appsv1.Deployment{}, builder.OnlyMetadata).
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.Service{}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: newRateLimiter()})

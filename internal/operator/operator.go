@@ -9,6 +9,7 @@ import (
 	"golang.org/x/time/rate"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
@@ -66,6 +67,7 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		LeaderElectionNamespace:       o.LeaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
 		Cache:                         cacheOptions(o),
+		Client:                        clientOptions(),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -170,16 +172,19 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 }
 
 // cacheOptions keeps memory proportional to what the operator manages:
-// managedFields are dropped from everything cached, Secrets are cached only
-// when the operator itself manages them (VaultApp output, by label), and
-// other Secrets are read on demand.
+// managedFields are dropped from everything cached; Deployments are watched
+// as slimmed metadata only (their spec and status are read with a direct
+// GET when reconciled, see clientOptions); Secrets are cached only when the
+// operator itself manages them (VaultApp output, by label), and other
+// Secrets are read on demand.
 func cacheOptions(o Options) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{"app.techweaver.io/managed-by": "vault-sync-operator"})
+	deploymentMeta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}}
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}:     {Label: managed},
-			&appsv1.Deployment{}: {Transform: slimDeployment},
+			&corev1.Secret{}: {Label: managed},
+			deploymentMeta:   {Transform: slimDeploymentMeta},
 		},
 	}
 	if len(o.WatchNamespaces) > 0 {
@@ -189,6 +194,13 @@ func cacheOptions(o Options) cache.Options {
 		}
 	}
 	return opts
+}
+
+// clientOptions make the manager's client read Deployments from the API
+// server: they are cached as metadata only, and a typed read through the
+// cache would start a second, full informer.
+func clientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&appsv1.Deployment{}}}}
 }
 
 // operatorJWT chooses how the operator obtains the token it logs in with.
