@@ -133,6 +133,9 @@ func run(cfg config) error {
 	defer op.Stop()
 	cpuDone := make(chan struct{})
 	if cfg.profiles != "" {
+		if err := os.MkdirAll(cfg.profiles, 0o755); err != nil {
+			return err
+		}
 		go func() {
 			defer close(cpuDone)
 			poll(ctx, 20*time.Millisecond, 10*time.Second, func() bool { // wait for the pprof listener
