@@ -49,12 +49,21 @@ func TestMain(m *testing.M) {
 // guide's script (examples/vault/workload-identity.sh).
 func setupVault(ctx context.Context, r *rig.Rig) error {
 	root, _ := rig.RepoRoot()
+	if _, err := r.EnableJWTAuth(ctx); err != nil {
+		return err
+	}
 	for _, team := range []string{"team-a", "team-b"} {
 		cmd := exec.Command(filepath.Join(root, "examples/vault/workload-identity.sh"))
 		cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(r.Binaries.Vault)+":"+os.Getenv("PATH"),
 			"VAULT_ADDR="+r.Vault.DirectAddr, "VAULT_TOKEN="+r.Vault.RootToken, "TEAM_NAMESPACE="+team)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("workload-identity.sh: %w\n%s", err, out)
+		}
+		// The JWT auth method: the same team role, validated against the
+		// apiserver's issuer keys instead of TokenReview.
+		if err := r.Vault.WriteJWTRole(ctx, team, rig.JWTRole{Namespace: team, ServiceAccount: "app", Audience: "vault",
+			Policies: []string{team}, TTL: time.Hour}); err != nil {
+			return err
 		}
 		for _, sa := range []string{"app", "intruder"} {
 			if _, err := r.ServiceAccountToken(ctx, team, sa, nil, 10*time.Minute); err != nil { // creates the ServiceAccount

@@ -70,6 +70,30 @@ func TestVaultAppAsTheWorkload(t *testing.T) {
 		And(HavePrefix("False/AuthFailed"), ContainSubstring("the app's service account team-b/app")))
 }
 
+// TestVaultAppAsTheWorkloadWithJWT: workload identity over Vault's JWT
+// auth method: the app's own service-account token is checked against the
+// apiserver's issuer keys (no token reviewer), and its subject must be the
+// role's bound subject.
+func TestVaultAppAsTheWorkloadWithJWT(t *testing.T) {
+	RegisterTestingT(t)
+	ctx := context.Background()
+	Expect(testRig.Vault.PutKV(ctx, "kv/data/team-b/config", map[string]any{"url": "postgres://team-b"})).To(Succeed())
+	own := vaultApp("team-b", "jwt-reader", "team-b")
+	own.Spec.Vault.AuthMethod = "jwt"
+	own.Spec.Vault.Secrets[0].Path = "kv/data/team-b/config"
+	intruder := vaultApp("team-b", "jwt-intruder", "team-b")
+	intruder.Spec.Vault.AuthMethod = "jwt"
+	intruder.Spec.DeploymentSpec.Template.Spec.ServiceAccountName = "intruder"
+	create(own, intruder)
+	Eventually(func() string {
+		s := &corev1.Secret{}
+		_ = testRig.Client.Get(ctx, client.ObjectKey{Namespace: "team-b", Name: "jwt-reader-vault-secrets"}, s)
+		return string(s.Data["url"])
+	}, 15*time.Second, 200*time.Millisecond).Should(Equal("postgres://team-b"))
+	Eventually(func() string { return condition("team-b", "jwt-intruder") }, 15*time.Second, 200*time.Millisecond).Should(
+		And(HavePrefix("False/AuthFailed"), ContainSubstring("team-b/intruder"), ContainSubstring("auth/jwt")))
+}
+
 func create(objs ...client.Object) {
 	for _, o := range objs {
 		ExpectWithOffset(1, testRig.Client.Create(context.Background(), o)).To(Succeed())
