@@ -100,6 +100,7 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 		if apierrors.IsNotFound(err) {
 			metrics.ForgetVaultApp(req.Namespace, req.Name)
 			metrics.SetLeases(req.Namespace, req.Name, 0, time.Time{})
+			r.leases.forgetApp(req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err

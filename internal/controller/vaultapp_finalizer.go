@@ -30,6 +30,10 @@ func (r *VaultAppReconciler) finalize(ctx context.Context, app *appv1alpha1.Vaul
 			r.Recorder.Eventf(app, corev1.EventTypeWarning, appv1alpha1.ReasonLeaseRevokeFailed, "%s", truncate(err.Error(), 1000))
 			return err
 		}
+	} else {
+		for _, st := range app.Status.Leases {
+			r.leases.forget(st.LeaseID) // left to expire; nothing to remember
+		}
 	}
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	r.leases.setHolder(r.identityOf(app), key, false)

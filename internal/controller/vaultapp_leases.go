@@ -156,6 +156,12 @@ func (b *leaseBook) setHolder(id vault.Identity, app types.NamespacedName, holds
 	b.holders[id][app] = struct{}{}
 }
 
+// forgetApp drops what is remembered of a deleted VaultApp.
+func (b *leaseBook) forgetApp(app types.NamespacedName) {
+	b.setHolder(vault.Identity{}, app, false)
+	b.setWritten(types.NamespacedName{Namespace: app.Namespace, Name: appv1alpha1.SecretNameFor(app.Name)}, "")
+}
+
 func (b *leaseBook) holdersOf(id vault.Identity) []types.NamespacedName {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -204,3 +204,27 @@ func FuzzReadLeaseRecord(f *testing.F) {
 		_ = rec.leaseIDs()
 	})
 }
+
+// With revokeOnDelete false no finalizer is added and nothing is revoked:
+// the lease is left to expire.
+func TestRevokeOnDeleteOptOut(t *testing.T) {
+	fv := dynamicFake(time.Hour)
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	no := false
+	app.Spec.Vault.Leases = &appv1alpha1.LeaseSpec{RevokeOnDelete: &no}
+	r, c := newTestReconciler(app, fv)
+	got, _ := reconcileOnce(t, r, app)
+	if len(got.Finalizers) != 0 {
+		t.Fatalf("finalizers = %v", got.Finalizers)
+	}
+	if err := c.Delete(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}); err != nil {
+		t.Fatal(err)
+	}
+	if len(fv.revoked) != 0 || len(fv.leases) != 1 {
+		t.Fatalf("revoked %v, live %v", fv.revoked, fv.leases)
+	}
+}
