@@ -158,7 +158,15 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	if err := mgr.AddHealthzCheck("vault", vaultHealth(pool)); err != nil {
 		return nil, err
 	}
-	if err := mgr.AddReadyzCheck("vault-auth", vaultAuth(pool.Operator())); err != nil {
+	// Ready means the operator can do its work: with its own identity, that
+	// its login works; in workload-identity mode it has no Vault identity of
+	// its own (each workload's login is reported on that object), so that
+	// Vault answers.
+	ready, readyName := vaultAuth(pool.Operator()), "vault-auth"
+	if o.VaultIdentity == IdentityWorkload {
+		ready, readyName = vaultHealth(pool), "vault"
+	}
+	if err := mgr.AddReadyzCheck(readyName, ready); err != nil {
 		return nil, err
 	}
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {

@@ -21,8 +21,9 @@ import (
 )
 
 var (
-	testRig *rig.Rig
-	op      *operator.Operator
+	testRig   *rig.Rig
+	op        *operator.Operator
+	probeAddr string
 )
 
 func TestMain(m *testing.M) {
@@ -49,6 +50,10 @@ func TestMain(m *testing.M) {
 // guide's script (examples/vault/workload-identity.sh).
 func setupVault(ctx context.Context, r *rig.Rig) error {
 	root, _ := rig.RepoRoot()
+	// In this mode the operator needs no Vault role of its own.
+	if _, err := r.Vault.Root.Logical().DeleteWithContext(ctx, "auth/kubernetes/role/"+rig.OperatorRole); err != nil {
+		return err
+	}
 	if _, err := r.EnableJWTAuth(ctx); err != nil {
 		return err
 	}
@@ -80,7 +85,8 @@ func startOperator(r *rig.Rig) (func(), error) {
 	o.Vault.Timeout = 5 * time.Second
 	o.VaultServiceAccount = rig.OperatorNamespace + "/" + rig.OperatorServiceAccount
 	o.VaultIdentity = operator.IdentityWorkload
-	o.MetricsAddr, o.ProbeAddr = "0", "0"
+	probeAddr = rig.FreeAddr()
+	o.MetricsAddr, o.ProbeAddr = "0", probeAddr
 	o.VaultAppRefresh = 10 * time.Second
 	var err error
 	if op, err = operator.New(r.RestConfig, o); err != nil {

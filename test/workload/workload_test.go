@@ -2,6 +2,7 @@ package workload
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,21 @@ func TestVaultAppAsTheWorkloadWithJWT(t *testing.T) {
 	}, 15*time.Second, 200*time.Millisecond).Should(Equal("postgres://team-b"))
 	Eventually(func() string { return condition("team-b", "jwt-intruder") }, 15*time.Second, 200*time.Millisecond).Should(
 		And(HavePrefix("False/AuthFailed"), ContainSubstring("team-b/intruder"), ContainSubstring("auth/jwt")))
+}
+
+// TestReadyWithoutAnOperatorRole: in workload-identity mode the operator
+// has no Vault role of its own (the suite deleted it), and is ready as long
+// as Vault answers.
+func TestReadyWithoutAnOperatorRole(t *testing.T) {
+	RegisterTestingT(t)
+	Eventually(func() int {
+		resp, err := http.Get("http://" + probeAddr + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}, 10*time.Second, 200*time.Millisecond).Should(Equal(http.StatusOK))
 }
 
 func create(objs ...client.Object) {
