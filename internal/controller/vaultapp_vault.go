@@ -140,10 +140,11 @@ func (r *VaultAppReconciler) pathData(ctx context.Context, app *appv1alpha1.Vaul
 	return nil
 }
 
-// retireUnrecorded retires leases the status lists but the Secret's record
-// does not (the record was edited away, or the Secret deleted): they were
-// issued for this app and nobody else will revoke them. Revoking a lease
-// that is already gone is harmless.
+// retireUnrecorded retires leases the status lists for a path the Secret's
+// record knows nothing of (the record was edited away, or the Secret
+// deleted): they were issued for this app and nobody else will revoke them.
+// A path the record does know is left alone: a status that lags behind the
+// record (a cache not yet updated) must not retire a lease twice.
 func (r *VaultAppReconciler) retireUnrecorded(app *appv1alpha1.VaultApp, prevRec leaseRecord, vd *vaultData) {
 	known := map[string]bool{}
 	for _, id := range prevRec.leaseIDs() {
@@ -153,7 +154,7 @@ func (r *VaultAppReconciler) retireUnrecorded(app *appv1alpha1.VaultApp, prevRec
 		known[is.LeaseID] = true
 	}
 	for _, st := range app.Status.Leases {
-		if st.LeaseID != "" && !known[st.LeaseID] {
+		if _, recorded := prevRec.Current[st.Path]; !recorded && st.LeaseID != "" && !known[st.LeaseID] {
 			known[st.LeaseID] = true
 			vd.retire(st.LeaseID, &st.ExpireTime)
 		}
