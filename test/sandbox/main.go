@@ -64,6 +64,10 @@ func run(verbose, withCluster bool) error {
 	if err := runSetupScript(ctx, root, r); err != nil {
 		return err
 	}
+	say("enabling Vault's PKI engine for the dynamic-secrets example (docs/dynamic-secrets.md)")
+	if err := setupPKI(ctx, root, r); err != nil {
+		return err
+	}
 
 	opts := operator.DefaultOptions()
 	opts.Vault.Address = r.Vault.Addr
@@ -81,13 +85,16 @@ func run(verbose, withCluster bool) error {
 	defer func() { opCancel(); <-opDone }()
 	say("operator running (metrics http://127.0.0.1:8080/metrics, probes http://127.0.0.1:8081/readyz)")
 
-	for _, f := range []string{"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml"} {
+	for _, f := range []string{"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml", "examples/dynamic/web-tls.yaml"} {
 		say("applying %s", f)
 		if err := manifests.CreateFile(ctx, r.Client, filepath.Join(root, f)); err != nil {
 			return err
 		}
 	}
 	if err := report(ctx, r); err != nil {
+		return err
+	}
+	if err := reportCertificate(ctx, r); err != nil {
 		return err
 	}
 	if withCluster {

@@ -68,6 +68,7 @@ wait:
 		"pull: the sample's pods",
 		"1/1      running",
 		"pull: rolled out: vaultapp.techweaver.io/secret-version",
+		"dynamic: Secret web/web-tls-vault-secrets holds a certificate for web.example.com",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
