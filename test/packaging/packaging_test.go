@@ -7,18 +7,22 @@ package packaging
 import (
 	"bytes"
 	"context"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
+	"github.com/vault-sync-io/vault-sync-operator/internal/operator"
 	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
@@ -134,7 +138,9 @@ func TestHelmChartInstalls(t *testing.T) {
 		"defaults": nil,
 		"production": {"--set", "replicaCount=2", "--set", "clusterName=prod-eu", "--set", "watchNamespaces={team-a,team-b}",
 			"--set", "vault.caSecret=vault-ca", "--set", "vault.namespace=admin", "--set", "vault.jwtAudience=vault",
-			"--set", "metrics.serviceMonitor.enabled=true", "--set-json", `policy.allowedVaultPaths=["secret/data/{{namespace}}/*"]`, "--set-json", `policy.allowedVaultAppRoles=["{{namespace}}-*"]`, "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi"},
+			"--set", "metrics.serviceMonitor.enabled=true", "--set-json", `policy.allowedVaultPaths=["secret/data/{{namespace}}/*"]`, "--set-json", `policy.allowedVaultAppRoles=["{{namespace}}-*"]`, "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi",
+			"--set", "vault.identity=workload", "--set", "vault.authMethod=jwt", "--set", "maxRolloutsPerSecond=5", "--set", "leases.revokeGrace=2m",
+			"--set-json", `extraArgs=["--vault-token-store-namespace=-"]`},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -160,7 +166,20 @@ func TestHelmChartInstalls(t *testing.T) {
 				t.Fatal(err)
 			}
 			dep := find(t, rest, "Deployment")
-			args := strings.Join(nestedStrings(dep, "spec", "template", "spec", "containers", "0", "args"), " ")
+			argv := nestedStrings(dep, "spec", "template", "spec", "containers", "0", "args")
+			args := strings.Join(argv, " ")
+			// The binary accepts every flag the chart passes, and the values validate.
+			o := operator.DefaultOptions()
+			fs := flag.NewFlagSet("vault-sync-operator", flag.ContinueOnError)
+			o.BindFlags(fs)
+			zapOpts := zap.Options{}
+			zapOpts.BindFlags(fs)
+			if err := fs.Parse(argv); err != nil {
+				t.Fatalf("the operator rejects the chart's args: %v", err)
+			}
+			if err := o.Validate(); err != nil {
+				t.Fatalf("the chart's args do not validate: %v", err)
+			}
 			for _, want := range []string{"--vault-addr=", "--leader-elect=true", "--health-probe-bind-address=:8081"} {
 				if !strings.Contains(args, want) {
 					t.Errorf("args %q lack %q", args, want)
@@ -168,12 +187,16 @@ func TestHelmChartInstalls(t *testing.T) {
 			}
 			if name == "production" {
 				for _, want := range []string{"--cluster-name=prod-eu", "--watch-namespaces=team-a,team-b", "--vault-ca-cert=/etc/vault-ca/ca.crt", "--vault-namespace=admin", "--zap-log-level=debug",
-					"--allowed-vault-paths=secret/data/{{namespace}}/*", "--allowed-vaultapp-roles={{namespace}}-*"} {
+					"--allowed-vault-paths=secret/data/{{namespace}}/*", "--allowed-vaultapp-roles={{namespace}}-*",
+					"--vault-identity=workload", "--vault-auth-method=jwt", "--max-rollouts-per-second=5", "--lease-revoke-grace=2m", "--vault-token-store-namespace=-"} {
 					if !strings.Contains(args, want) {
 						t.Errorf("args %q lack %q", args, want)
 					}
 				}
 				find(t, rest, "ServiceMonitor")
+				if o.VaultIdentity != "workload" || o.MaxRolloutsPerSecond != 5 || o.LeaseRevokeGrace != 2*time.Minute {
+					t.Errorf("parsed options = %+v", o)
+				}
 			}
 		})
 	}
