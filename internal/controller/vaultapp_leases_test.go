@@ -22,6 +22,19 @@ func dynamicFake(ttl time.Duration) *fakeVault {
 		reads: map[string]int{}, leaseTTL: map[string]time.Duration{"database/creds/app": ttl}}
 }
 
+// dynamicSetup is a reconciler over a fake Vault whose database/creds/app
+// issues leases of ttl, and the app reading it (without monitoring).
+func dynamicSetup(ttl time.Duration, mutate ...func(*appv1alpha1.VaultApp)) (*VaultAppReconciler, client.Client, *fakeVault, *appv1alpha1.VaultApp) {
+	fv := dynamicFake(ttl)
+	app := sampleApp()
+	app.Spec.Monitoring = nil
+	for _, m := range mutate {
+		m(app)
+	}
+	r, c := newTestReconciler(app, fv)
+	return r, c, fv, app
+}
+
 func reconcileOnce(t *testing.T, r *VaultAppReconciler, app *appv1alpha1.VaultApp) (*appv1alpha1.VaultApp, *corev1.Secret) {
 	t.Helper()
 	req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)}
@@ -40,10 +53,7 @@ func reconcileOnce(t *testing.T, r *VaultAppReconciler, app *appv1alpha1.VaultAp
 // A dynamic read is recorded (Secret annotation, status, finalizer) and,
 // after a restart, looked up instead of read again: no new credentials.
 func TestDynamicSecretIsKeptAcrossRestart(t *testing.T) {
-	fv := dynamicFake(time.Hour)
-	app := sampleApp()
-	app.Spec.Monitoring = nil
-	r, c := newTestReconciler(app, fv)
+	r, c, fv, app := dynamicSetup(time.Hour)
 	got, sec := reconcileOnce(t, r, app)
 	if fv.reads["database/creds/app"] != 1 || len(got.Status.Leases) != 1 || got.Status.Leases[0].LeaseID != "database/creds/app/1" {
 		t.Fatalf("reads=%v leases=%+v", fv.reads, got.Status.Leases)
@@ -67,10 +77,7 @@ func TestDynamicSecretIsKeptAcrossRestart(t *testing.T) {
 // A lease Vault no longer knows is replaced at once (not retired: it is
 // gone), and the event says why.
 func TestLostLeaseIsReissued(t *testing.T) {
-	fv := dynamicFake(time.Hour)
-	app := sampleApp()
-	app.Spec.Monitoring = nil
-	r, _ := newTestReconciler(app, fv)
+	r, _, fv, app := dynamicSetup(time.Hour)
 	got, _ := reconcileOnce(t, r, app)
 	delete(fv.leases, "database/creds/app/1")
 	fv.gen++ // the token was replaced: the lease must be looked up
@@ -88,10 +95,7 @@ func TestLostLeaseIsReissued(t *testing.T) {
 
 // A lease at its renewal point is renewed, not replaced.
 func TestLeaseIsRenewedWhenDue(t *testing.T) {
-	fv := dynamicFake(3 * time.Second)
-	app := sampleApp()
-	app.Spec.Monitoring = nil
-	r, _ := newTestReconciler(app, fv)
+	r, _, fv, app := dynamicSetup(3 * time.Second)
 	got, _ := reconcileOnce(t, r, app)
 	time.Sleep(time.Until(got.Status.Leases[0].RenewTime.Time) + 100*time.Millisecond)
 	got, _ = reconcileOnce(t, r, got)
@@ -105,10 +109,7 @@ func TestLeaseIsRenewedWhenDue(t *testing.T) {
 
 // Deleting the VaultApp revokes its lease before the finalizer goes.
 func TestDeleteRevokesLeases(t *testing.T) {
-	fv := dynamicFake(time.Hour)
-	app := sampleApp()
-	app.Spec.Monitoring = nil
-	r, c := newTestReconciler(app, fv)
+	r, c, fv, app := dynamicSetup(time.Hour)
 	got, _ := reconcileOnce(t, r, app)
 	if err := c.Delete(context.Background(), got); err != nil {
 		t.Fatal(err)
@@ -166,10 +167,7 @@ func TestCertificateIsReissuedAtItsRenewalPoint(t *testing.T) {
 // issued anew and the lease the status still names is retired (revoked
 // after the rollout), never orphaned.
 func TestWipedRecordRetiresTheOldLease(t *testing.T) {
-	fv := dynamicFake(time.Hour)
-	app := sampleApp()
-	app.Spec.Monitoring = nil
-	r, c := newTestReconciler(app, fv)
+	r, c, fv, app := dynamicSetup(time.Hour)
 	got, sec := reconcileOnce(t, r, app)
 	delete(sec.Annotations, leasesAnnotation)
 	if err := c.Update(context.Background(), sec); err != nil {
@@ -208,12 +206,8 @@ func FuzzReadLeaseRecord(f *testing.F) {
 // With revokeOnDelete false no finalizer is added and nothing is revoked:
 // the lease is left to expire.
 func TestRevokeOnDeleteOptOut(t *testing.T) {
-	fv := dynamicFake(time.Hour)
-	app := sampleApp()
-	app.Spec.Monitoring = nil
 	no := false
-	app.Spec.Vault.Leases = &appv1alpha1.LeaseSpec{RevokeOnDelete: &no}
-	r, c := newTestReconciler(app, fv)
+	r, c, fv, app := dynamicSetup(time.Hour, func(a *appv1alpha1.VaultApp) { a.Spec.Vault.Leases = &appv1alpha1.LeaseSpec{RevokeOnDelete: &no} })
 	got, _ := reconcileOnce(t, r, app)
 	if len(got.Finalizers) != 0 {
 		t.Fatalf("finalizers = %v", got.Finalizers)
