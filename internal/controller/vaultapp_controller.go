@@ -163,13 +163,7 @@ func (r *VaultAppReconciler) Reconcile(ctx context.Context, req ctrl.Request) (r
 	} else if err != nil {
 		return ctrl.Result{}, err
 	}
-	written := vd.record.annotation()
 	revokeAt, revokeErr := r.reconcileRetiring(ctx, app, vd)
-	if vd.record.annotation() != written { // revoked leases leave the record
-		if err := r.applySecret(ctx, app, nil, vd.data, vd.record); err != nil {
-			return ctrl.Result{}, err
-		}
-	}
 	if err := r.reconcileMonitoring(ctx, app); err != nil {
 		return ctrl.Result{}, err
 	}

@@ -138,9 +138,14 @@ func (r *VaultAppReconciler) reconcileRetiring(ctx context.Context, app *appv1al
 		r.Recorder.Eventf(app, corev1.EventTypeNormal, appv1alpha1.ReasonLeaseRevoked, "revoked replaced lease %s", rl.LeaseID)
 	}
 	app.Status.RetiringLeases = keep
-	vd.record.Retiring = vd.record.Retiring[:0]
-	for _, rl := range keep {
-		vd.record.Retiring = append(vd.record.Retiring, rl.LeaseID)
+	if len(keep) != len(vd.record.Retiring) { // revoked leases leave the Secret's record
+		vd.record.Retiring = vd.record.Retiring[:0]
+		for _, rl := range keep {
+			vd.record.Retiring = append(vd.record.Retiring, rl.LeaseID)
+		}
+		if err := r.applySecret(ctx, app, nil, vd.data, vd.record); err != nil {
+			return next, err
+		}
 	}
 	if len(errs) > 0 {
 		err := fmt.Errorf("failed to revoke replaced credentials: %s; retrying", strings.Join(errs, "; "))
