@@ -9,12 +9,14 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
 func dynamicFake(ttl time.Duration) *fakeVault {
@@ -220,5 +222,30 @@ func TestRevokeOnDeleteOptOut(t *testing.T) {
 	}
 	if len(fv.revoked) != 0 || len(fv.leases) != 1 {
 		t.Fatalf("revoked %v, live %v", fv.revoked, fv.leases)
+	}
+}
+
+// A renewal that fails because Vault is unreachable keeps the current
+// credentials (no new ones, Secret untouched), says so on LeasesHealthy,
+// and retries with the Vault backoff, not at once.
+func TestFailedRenewalKeepsCredentials(t *testing.T) {
+	r, _, fv, app := dynamicSetup(3 * time.Second)
+	got, sec := reconcileOnce(t, r, app)
+	fv.renewErr = &vault.Error{Category: vault.CategoryConnection, Op: "lease renew", Err: fmt.Errorf("connection refused")}
+	time.Sleep(time.Until(got.Status.Leases[0].RenewTime.Time) + time.Second)
+	res, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(app)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.RequeueAfter < 10*time.Second {
+		t.Fatalf("retry after %s: a hot loop", res.RequeueAfter)
+	}
+	got2, sec2 := reconcileOnce(t, r, got)
+	if fv.reads["database/creds/app"] != 1 || sec2.ResourceVersion != sec.ResourceVersion {
+		t.Fatalf("credentials replaced while Vault was unreachable: reads=%v", fv.reads)
+	}
+	c := meta.FindStatusCondition(got2.Status.Conditions, appv1alpha1.ConditionLeasesHealthy)
+	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != appv1alpha1.ReasonLeaseRenewalFailed || !strings.Contains(c.Message, "current credentials are kept") {
+		t.Fatalf("LeasesHealthy = %+v", c)
 	}
 }

@@ -36,6 +36,8 @@ type fakeVault struct {
 	gen     uint64
 	// issue, when set, answers IssueSecret.
 	issue func() map[string]any
+	// renewErr, when set, fails every renewal.
+	renewErr error
 }
 
 func (f *fakeVault) Identity() vault.Identity { return vault.Identity{Role: "r"} }
@@ -73,6 +75,9 @@ func (f *fakeVault) LookupLease(_ context.Context, id string) (*vault.LeaseInfo,
 }
 
 func (f *fakeVault) RenewLease(_ context.Context, id string, inc time.Duration) (*vault.LeaseInfo, error) {
+	if f.renewErr != nil {
+		return nil, f.renewErr
+	}
 	if _, ok := f.leases[id]; !ok {
 		return nil, &vault.Error{Category: vault.CategoryNotFound, Op: "lease renew"}
 	}
