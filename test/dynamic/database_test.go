@@ -2,7 +2,6 @@ package dynamic
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -103,24 +102,11 @@ func leaseTTL(id string) time.Duration {
 	return time.Duration(n) * time.Second
 }
 
-// tokensOfRole lists the accessors of the live tokens Vault issued for a
-// Kubernetes auth role.
+// tokensOfRole lists the accessors of the live tokens of a role.
 func tokensOfRole(role string) []string {
-	v := testRig.Vault.Root
-	list, err := v.Logical().List("auth/token/accessors")
+	accs, err := testRig.Vault.TokenAccessors(context.Background(), role)
 	ExpectWithOffset(2, err).NotTo(HaveOccurred())
-	var out []string
-	for _, a := range list.Data["keys"].([]any) {
-		acc := a.(string)
-		info, err := v.Logical().Write("auth/token/lookup-accessor", map[string]any{"accessor": acc})
-		if err != nil || info == nil {
-			continue
-		}
-		if m, ok := info.Data["meta"].(map[string]any); ok && m["role"] == role && strings.HasPrefix(info.Data["path"].(string), "auth/kubernetes/login") {
-			out = append(out, acc)
-		}
-	}
-	return out
+	return accs
 }
 
 // revokeTokensOfRole revokes every token Vault issued for a Kubernetes

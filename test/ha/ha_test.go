@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
@@ -27,7 +28,9 @@ import (
 var testRig *rig.Rig
 
 func TestMain(m *testing.M) {
-	os.Exit(rig.Main(m, rig.Options{}, func(r *rig.Rig) func() { testRig = r; return nil }))
+	root, _ := rig.RepoRoot()
+	os.Exit(rig.Main(m, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")}},
+		func(r *rig.Rig) func() { testRig = r; return nil }))
 }
 
 func createApps(ns string, from, to int) error {

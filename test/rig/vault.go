@@ -217,3 +217,25 @@ func freePort() (int, error) {
 }
 
 var vaultapiEnableAuth = vaultapi.EnableAuthOptions{Type: "kubernetes"}
+
+// TokenAccessors lists the accessors of the live tokens Vault issued for a
+// role of the Kubernetes auth method (as an administrator would find them).
+func (v *Vault) TokenAccessors(ctx context.Context, role string) ([]string, error) {
+	list, err := v.Root.Logical().ListWithContext(ctx, "auth/token/accessors")
+	if err != nil || list == nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range list.Data["keys"].([]any) {
+		acc, _ := a.(string)
+		info, err := v.Root.Logical().WriteWithContext(ctx, "auth/token/lookup-accessor", map[string]any{"accessor": acc})
+		if err != nil || info == nil {
+			continue
+		}
+		path, _ := info.Data["path"].(string)
+		if m, ok := info.Data["meta"].(map[string]any); ok && m["role"] == role && strings.HasPrefix(path, "auth/kubernetes/login") {
+			out = append(out, acc)
+		}
+	}
+	return out, nil
+}
