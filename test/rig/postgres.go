@@ -68,6 +68,7 @@ func StartPostgres(ctx context.Context) (_ *Postgres, err error) {
 	initdb := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), "-D", filepath.Join(dir, "data"), "-U", "postgres",
 		"--auth=scram-sha-256", "--pwfile="+pw, "--no-sync")
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
+	initdb.Dir = dir // the test's own directory may be closed to the postgres user
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
@@ -77,6 +78,7 @@ func StartPostgres(ctx context.Context) (_ *Postgres, err error) {
 	p.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", filepath.Join(dir, "data"), "-p", strconv.Itoa(p.Port),
 		"-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off")
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred, Pdeathsig: syscall.SIGKILL}
+	p.cmd.Dir = dir
 	logf, err := os.Create(filepath.Join(dir, "postgres.log"))
 	if err != nil {
 		return nil, err
