@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -26,43 +27,40 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
-// EnableDatabase mounts Vault's database engine at "database", connects it
-// to pg, and creates role with the given lease TTLs: its credentials are
-// real PostgreSQL roles that Vault drops when their lease is revoked.
+// EnableDatabase sets up Vault's database engine for pg with a role of the
+// given lease TTLs, by running examples/dynamic/setup-database.sh: its
+// credentials are real PostgreSQL roles that Vault drops when their lease
+// is revoked.
 func (r *Rig) EnableDatabase(ctx context.Context, pg *Postgres, role string, ttl, maxTTL time.Duration) error {
-	v := r.Vault.Root
-	if err := v.Sys().MountWithContext(ctx, "database", &vaultapi.MountInput{Type: "database"}); err != nil && !strings.Contains(err.Error(), "path is already in use") {
-		return err
-	}
-	if _, err := v.Logical().WriteWithContext(ctx, "database/config/pg", map[string]any{
-		"plugin_name": "postgresql-database-plugin", "connection_url": pg.URL(),
-		"username": "postgres", "password": pg.Password, "allowed_roles": "*", "verify_connection": true,
-	}); err != nil {
-		return fmt.Errorf("configure database engine: %w", err)
-	}
-	_, err := v.Logical().WriteWithContext(ctx, "database/roles/"+role, map[string]any{
-		"db_name":             "pg",
-		"creation_statements": `CREATE ROLE "{{name}}" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';`,
-		"default_ttl":         int(ttl.Seconds()),
-		"max_ttl":             int(maxTTL.Seconds()),
-	})
-	return err
+	return r.RunExample(ctx, "examples/dynamic/setup-database.sh",
+		"PG_CONNECTION_URL="+pg.URL(), "PG_USERNAME=postgres", "PG_PASSWORD="+pg.Password,
+		"DB_ROLE="+role, fmt.Sprintf("DEFAULT_TTL=%ds", int(ttl.Seconds())), fmt.Sprintf("MAX_TTL=%ds", int(maxTTL.Seconds())))
 }
 
-// EnablePKI mounts Vault's PKI engine at "pki" with a generated root CA and
-// a role "web" issuing certificates for *.example.com up to maxTTL.
+// EnablePKI sets up Vault's PKI engine with a root CA and a role "web" for
+// *.example.com up to maxTTL, by running examples/dynamic/setup-pki.sh.
 func (r *Rig) EnablePKI(ctx context.Context, maxTTL time.Duration) error {
-	v := r.Vault.Root
-	if err := v.Sys().MountWithContext(ctx, "pki", &vaultapi.MountInput{Type: "pki", Config: vaultapi.MountConfigInput{MaxLeaseTTL: "87600h"}}); err != nil && !strings.Contains(err.Error(), "path is already in use") {
+	return r.RunExample(ctx, "examples/dynamic/setup-pki.sh", fmt.Sprintf("PKI_MAX_TTL=%ds", int(maxTTL.Seconds())))
+}
+
+// RunExample runs a script of the repository (a guide's commands) against
+// the rig's Vault with the vault CLI, as an administrator would.
+func (r *Rig) RunExample(ctx context.Context, script string, env ...string) error {
+	root, err := RepoRoot()
+	if err != nil {
 		return err
 	}
-	if _, err := v.Logical().WriteWithContext(ctx, "pki/root/generate/internal", map[string]any{"common_name": "rig root CA", "ttl": "87600h"}); err != nil {
-		return err
+	cmd := exec.CommandContext(ctx, filepath.Join(root, script))
+	base := []string{"PATH=" + filepath.Dir(r.Binaries.Vault) + ":" + os.Getenv("PATH"),
+		"VAULT_ADDR=" + r.Vault.DirectAddr, "VAULT_TOKEN=" + r.Vault.RootToken}
+	if r.Vault.CACert != "" {
+		base = append(base, "VAULT_CACERT="+r.Vault.CACert)
 	}
-	_, err := v.Logical().WriteWithContext(ctx, "pki/roles/web", map[string]any{
-		"allowed_domains": "example.com", "allow_subdomains": true, "max_ttl": int(maxTTL.Seconds()), "not_before_duration": "1s",
-	})
-	return err
+	cmd.Env = append(append(os.Environ(), base...), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %w\n%s", script, err, out)
+	}
+	return nil
 }
 
 // EnableJWTAuth mounts Vault's JWT auth method at "jwt" and has it trust
