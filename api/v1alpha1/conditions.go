@@ -19,13 +19,17 @@ const (
 	ConditionLeasesHealthy = "LeasesHealthy"
 )
 
-// Condition reasons. Events use the same reasons as the conditions they accompany.
+// Reasons of VaultApp conditions and of the events on VaultApps and on
+// push-synced Deployments. Events use the same reasons as the conditions
+// they accompany; a failure both controllers can meet (a refused login, a
+// path the policy does not allow) has one reason in both.
 const (
 	// ReasonSucceeded: the step did what it should.
 	ReasonSucceeded = "Succeeded"
 	// ReasonProgressing: the reconcile has not reached this step yet.
 	ReasonProgressing = "Progressing"
 	// ReasonAuthFailed: Vault rejected the login (unknown role, service account not bound).
+	// Push sync reports a refused login with the same reason.
 	ReasonAuthFailed = "AuthFailed"
 	// ReasonVaultUnavailable: Vault could not be reached, is sealed, or answered 5xx.
 	ReasonVaultUnavailable = "VaultUnavailable"
@@ -39,7 +43,7 @@ const (
 	ReasonSecretDeleted = "SecretDeleted"
 	// ReasonRoleNotAllowed: the operator's policy does not let this namespace use spec.vault.role.
 	ReasonRoleNotAllowed = "RoleNotAllowed"
-	// ReasonPathNotAllowed: the operator's policy does not let this namespace read a path.
+	// ReasonPathNotAllowed: the operator's policy does not let this namespace use a path.
 	ReasonPathNotAllowed = "PathNotAllowed"
 	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot catch.
 	ReasonInvalidSpec = "InvalidSpec"
@@ -74,6 +78,34 @@ const (
 	ReasonLeaseRevoked = "LeaseRevoked"
 	// ReasonLeaseRevokeFailed: a lease could not be revoked; the finalizer stays and the revocation is retried.
 	ReasonLeaseRevokeFailed = "LeaseRevokeFailed"
+	// ReasonSecretRotated (event): the Secret's data changed in Vault and was updated.
+	ReasonSecretRotated = "SecretRotated"
+)
+
+// Event reasons of push sync, shown by `kubectl describe deployment`
+// (with ReasonAuthFailed and ReasonPathNotAllowed above).
+const (
+	// ReasonSynced: data was written to Vault.
+	ReasonSynced = "Synced"
+	// ReasonRestored: the periodic reconcile rewrote data deleted or changed in Vault.
+	ReasonRestored = "Restored"
+	// ReasonCleanedUp: data the operator wrote was removed from Vault.
+	ReasonCleanedUp = "CleanedUp"
+	// ReasonPreserved: the Deployment went, its Vault data was kept (preserve-on-delete).
+	ReasonPreserved = "Preserved"
+	// ReasonInvalidConfig: a vault-sync.io annotation is invalid.
+	ReasonInvalidConfig = "InvalidConfig"
+	// ReasonSecretNotFound: a referenced Secret does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretKeyMissing: a selected key is not in its Secret.
+	ReasonSecretKeyMissing = "SecretKeyMissing"
+	// ReasonVaultWriteFailed: a Vault write (or the mount look-up before it) failed.
+	ReasonVaultWriteFailed = "VaultWriteFailed"
+	// ReasonVaultPathConflict: the path holds data another object (or someone
+	// outside the operator) wrote; nothing is written or deleted there.
+	ReasonVaultPathConflict = "VaultPathConflict"
+	// ReasonVaultDeleteFailed: removing data from Vault failed; the finalizer stays and it is retried.
+	ReasonVaultDeleteFailed = "VaultDeleteFailed"
 )
 
 // Names shared by the operator and users.

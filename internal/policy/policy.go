@@ -64,10 +64,14 @@ func (p *Policy) AllowRole(namespace, cluster, role string) error {
 	return &DeniedError{What: "vault role", Value: role, Namespace: namespace}
 }
 
+// Render fills a template's {{namespace}} and {{cluster}}.
+func Render(template, namespace, cluster string) string {
+	return strings.NewReplacer("{{namespace}}", namespace, "{{cluster}}", cluster).Replace(template)
+}
+
 func matchAny(templates []string, namespace, cluster, v string) bool {
-	r := strings.NewReplacer("{{namespace}}", namespace, "{{cluster}}", cluster)
 	for _, t := range templates {
-		t = r.Replace(t)
+		t = Render(t, namespace, cluster)
 		if prefix, ok := strings.CutSuffix(t, "*"); ok {
 			if strings.HasPrefix(v, prefix) {
 				return true

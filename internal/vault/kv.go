@@ -8,13 +8,21 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 )
 
+// KV is KV v1/v2 access through one session: locations resolved from the
+// mount table, reads, writes and deletes, and ownership (ownership.go).
+type KV struct {
+	s          *Session
+	mounts     *mountCache
+	maxRequest int64 // Vault's request size limit (bytes; 0: unchecked)
+}
+
 // ResolveKV validates a user path and resolves it to a KV location, detecting
 // the KV version from the mount instead of guessing from the path.
-func (s *Session) ResolveKV(ctx context.Context, p string) (Location, error) {
+func (k *KV) ResolveKV(ctx context.Context, p string) (Location, error) {
 	if err := ValidatePath(p); err != nil {
 		return Location{}, &Error{Category: CategoryInvalidPath, Op: "resolve", Err: err}
 	}
-	m, err := s.mountOf(ctx, p)
+	m, err := k.mounts.of(ctx, k.s, p)
 	if err != nil {
 		return Location{}, err
 	}
@@ -36,9 +44,9 @@ type KVSecret struct {
 
 // ReadKV reads a KV secret. A missing secret, or a KV v2 secret whose latest
 // version is deleted or destroyed, is a CategoryNotFound error.
-func (s *Session) ReadKV(ctx context.Context, loc Location) (*KVSecret, error) {
+func (k *KV) ReadKV(ctx context.Context, loc Location) (*KVSecret, error) {
 	var out *KVSecret
-	err := s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
+	err := k.s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
 		var (
 			sec *vaultapi.KVSecret
 			err error
@@ -68,11 +76,11 @@ func (s *Session) ReadKV(ctx context.Context, loc Location) (*KVSecret, error) {
 }
 
 // WriteKV writes data as the secret's new content (a new version on KV v2).
-func (s *Session) WriteKV(ctx context.Context, loc Location, data map[string]any) error {
-	if err := s.checkSize(loc, data); err != nil {
+func (k *KV) WriteKV(ctx context.Context, loc Location, data map[string]any) error {
+	if err := k.checkSize(loc, data); err != nil {
 		return err
 	}
-	return s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+	return k.s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
 		if loc.Version == 2 {
 			_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data)
 			return err
@@ -84,8 +92,8 @@ func (s *Session) WriteKV(ctx context.Context, loc Location, data map[string]any
 // DeleteKV removes the secret. On KV v2 the metadata and every version go,
 // so nothing of what the operator wrote is left behind. A secret that is
 // already gone is not an error.
-func (s *Session) DeleteKV(ctx context.Context, loc Location) error {
-	err := s.do(ctx, "delete", loc.String(), func(c *vaultapi.Client) error {
+func (k *KV) DeleteKV(ctx context.Context, loc Location) error {
+	err := k.s.do(ctx, "delete", loc.String(), func(c *vaultapi.Client) error {
 		if loc.Version == 2 {
 			return c.KVv2(loc.Mount).DeleteMetadata(ctx, loc.Path)
 		}
@@ -95,21 +103,4 @@ func (s *Session) DeleteKV(ctx context.Context, loc Location) error {
 		return nil
 	}
 	return err
-}
-
-// Read reads any path as is (dynamic engines, KV read by raw API path).
-func (s *Session) Read(ctx context.Context, p string) (*vaultapi.Secret, error) {
-	if err := ValidatePath(p); err != nil {
-		return nil, &Error{Category: CategoryInvalidPath, Op: "read", Err: err}
-	}
-	var out *vaultapi.Secret
-	err := s.do(ctx, "read", p, func(c *vaultapi.Client) error {
-		var err error
-		out, err = c.Logical().ReadWithContext(ctx, p)
-		return err
-	})
-	if err == nil && out == nil {
-		err = &Error{Category: CategoryNotFound, Op: "read", Path: p}
-	}
-	return out, err
 }

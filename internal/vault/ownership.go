@@ -36,27 +36,27 @@ func NewOwner(cluster, namespace, kind, name string) Owner {
 //     writer is detected instead of overwritten.
 //   - KV v1 has no metadata: known says whether the caller's own record lists
 //     loc; an existing secret the record does not list is a conflict.
-func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
-	if err := s.checkSize(loc, data); err != nil {
+func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
+	if err := k.checkSize(loc, data); err != nil {
 		return err
 	}
 	if loc.Version != 2 {
 		if !known {
-			if _, err := s.ReadKV(ctx, loc); err == nil {
+			if _, err := k.ReadKV(ctx, loc); err == nil {
 				return conflict(loc, "a secret exists there that this operator did not write")
 			} else if !IsCategory(err, CategoryNotFound) {
 				return err
 			}
 		}
-		return s.WriteKV(ctx, loc, data)
+		return k.WriteKV(ctx, loc, data)
 	}
-	md, err := s.metadata(ctx, loc)
+	md, err := k.metadata(ctx, loc)
 	if err != nil {
 		return err
 	}
 	cas := 0
 	if md != nil {
-		if err := checkOwner(loc, md, owner); err != nil {
+		if err := CheckOwner(loc, md.CustomMetadata, owner); err != nil {
 			return err
 		}
 		cas = md.CurrentVersion
@@ -64,14 +64,14 @@ func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]
 		// Claim the path before writing data: a crash between the two
 		// steps then leaves an owned, empty entry the next attempt fills,
 		// never unmarked data that no one may take over.
-		if err := s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+		if err := k.s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
 			return c.KVv2(loc.Mount).PutMetadata(ctx, loc.Path, vaultapi.KVMetadataPutInput{
-				CustomMetadata: map[string]any{MetaManagedBy: managedBy, MetaOwner: string(owner)}})
+				CustomMetadata: OwnerMetadata(owner)})
 		}); err != nil {
 			return err
 		}
 	}
-	err = s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+	err = k.s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
 		_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data, vaultapi.WithCheckAndSet(cas))
 		return err
 	})
@@ -84,23 +84,23 @@ func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]
 // DeleteOwned removes loc if owner wrote it. On KV v2 a secret whose
 // metadata names someone else (or no one) is left alone and reported as a
 // CategoryConflict error; a missing one is not an error.
-func (s *Session) DeleteOwned(ctx context.Context, loc Location, owner Owner) error {
+func (k *KV) DeleteOwned(ctx context.Context, loc Location, owner Owner) error {
 	if loc.Version == 2 {
-		md, err := s.metadata(ctx, loc)
+		md, err := k.metadata(ctx, loc)
 		if err != nil || md == nil {
 			return err
 		}
-		if err := checkOwner(loc, md, owner); err != nil {
+		if err := CheckOwner(loc, md.CustomMetadata, owner); err != nil {
 			return err
 		}
 	}
-	return s.DeleteKV(ctx, loc)
+	return k.DeleteKV(ctx, loc)
 }
 
 // metadata reads KV v2 metadata; nil when the secret does not exist.
-func (s *Session) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetadata, error) {
+func (k *KV) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetadata, error) {
 	var md *vaultapi.KVMetadata
-	err := s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
+	err := k.s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
 		var err error
 		md, err = c.KVv2(loc.Mount).GetMetadata(ctx, loc.Path)
 		if errors.Is(err, vaultapi.ErrSecretNotFound) {
@@ -111,8 +111,10 @@ func (s *Session) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetad
 	return md, err
 }
 
-func checkOwner(loc Location, md *vaultapi.KVMetadata, owner Owner) error {
-	got, _ := md.CustomMetadata[MetaOwner].(string)
+// CheckOwner returns a CategoryConflict error unless the custom metadata
+// of the secret at loc names owner.
+func CheckOwner(loc Location, custom map[string]any, owner Owner) error {
+	got, _ := custom[MetaOwner].(string)
 	switch {
 	case got == string(owner):
 		return nil
@@ -121,6 +123,11 @@ func checkOwner(loc Location, md *vaultapi.KVMetadata, owner Owner) error {
 	default:
 		return conflict(loc, fmt.Sprintf("it belongs to %s; two objects cannot sync to one path", got))
 	}
+}
+
+// OwnerMetadata is the custom metadata that claims a KV v2 secret for owner.
+func OwnerMetadata(owner Owner) map[string]any {
+	return map[string]any{MetaManagedBy: managedBy, MetaOwner: string(owner)}
 }
 
 func conflict(loc Location, why string) error {

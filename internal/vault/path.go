@@ -73,6 +73,13 @@ func (l Location) WithPrefix(prefix string) Location {
 	return l
 }
 
+// LocateIn resolves a validated user path inside the mount at mountPath
+// (no trailing slash) of KV version kvVersion, as ResolveKV does once it
+// knows the mount.
+func LocateIn(p, mountPath string, kvVersion int) (Location, error) {
+	return locate(p, mount{path: mountPath + "/", kind: "kv", version: kvVersion})
+}
+
 // locate splits a validated user path by its mount. For KV v2, a leading
 // "data/" after the mount is dropped, so "secret/data/app" and "secret/app"
 // name the same secret.

@@ -75,7 +75,7 @@ func TestVaultSetupGuide(t *testing.T) {
 	}
 
 	// Pull: the billing-app role reads the sample's secrets, and only reads.
-	app := pool.Session(vault.Identity{Role: "billing-app"})
+	app := pool.Client(vault.Identity{Role: "billing-app"})
 	d, err := app.ReadSecret(ctx, "kv/data/billing/database")
 	if err != nil || d.Data["url"] == nil {
 		t.Fatalf("billing-app read: %v %v", d, err)

@@ -13,7 +13,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/vault-sync-io/vault-sync-operator/internal/controller"
+	"github.com/vault-sync-io/vault-sync-operator/internal/controller/push"
+	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
@@ -41,12 +42,12 @@ func TestPushWithAWrongRoleReportsTheAuthFailure(t *testing.T) {
 		Policies: []string{rig.OperatorPolicyName}, TTL: time.Hour})).To(Succeed())
 	session, _ := newPool(t, "binds-someone-else")
 	rec := record.NewFakeRecorder(10)
-	r := &controller.DeploymentReconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: session,
-		Tracker: secretwatch.New(nil, ""), Recorder: rec}
+	r := &push.Reconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: kvOf(session),
+		Tracker: secretwatch.New(nil, ""), Events: kube.Events{Recorder: rec}}
 	before := testutil.ToFloat64(metrics.VaultWriteErrors.WithLabelValues("auth_failed"))
 	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dep)})
 	Expect(err).To(MatchError(HavePrefix("failed to authenticate with vault: permission denied")))
-	Expect(<-rec.Events).To(HavePrefix("Warning VaultAuthFailed failed to authenticate with vault: permission denied"))
+	Expect(<-rec.Events).To(HavePrefix("Warning AuthFailed failed to authenticate with vault: permission denied"))
 	Expect(testutil.ToFloat64(metrics.VaultWriteErrors.WithLabelValues("auth_failed"))).To(Equal(before + 1))
 	Expect(vaultKV("secret/data/" + ns + "/creds")).To(BeNil())
 }
@@ -85,8 +86,8 @@ func TestPushWithAClusterNamePrefixesPaths(t *testing.T) {
 
 	session, _ := newPool(t, rig.OperatorRole)
 	rec := record.NewFakeRecorder(10)
-	r := &controller.DeploymentReconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: session,
-		Tracker: secretwatch.New(nil, ""), Recorder: rec, ClusterName: "prod"}
+	r := &push.Reconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: kvOf(session),
+		Tracker: secretwatch.New(nil, ""), Events: kube.Events{Recorder: rec}, ClusterName: "prod"}
 	_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dep)})
 	Expect(err).NotTo(HaveOccurred())
 	Expect(vaultKV("secret/data/clusters/prod/" + ns + "/creds")).To(Equal(map[string]any{"k": "v"}))
@@ -106,8 +107,8 @@ func TestPushPathPolicy(t *testing.T) {
 	reconcile := func(path string) (*record.FakeRecorder, error) {
 		dep := newDeployment(ns, "app-"+strings.ReplaceAll(path, "/", "-"), map[string]string{pushsync.AnnotationPath: path}, "creds")
 		rec := record.NewFakeRecorder(10)
-		r := &controller.DeploymentReconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: session,
-			Tracker: secretwatch.New(nil, ""), Recorder: rec, Policy: pol}
+		r := &push.Reconciler{Client: fixedDeployment{testRig.Client, dep}, Secrets: testRig.Client, Vault: kvOf(session),
+			Tracker: secretwatch.New(nil, ""), Events: kube.Events{Recorder: rec}, Policy: pol}
 		_, err := r.Reconcile(context.Background(), ctrl.Request{NamespacedName: client.ObjectKeyFromObject(dep)})
 		return rec, err
 	}
@@ -121,4 +122,9 @@ func TestPushPathPolicy(t *testing.T) {
 	_, err = reconcile("secret/data/" + ns + "/db")
 	Expect(err).NotTo(HaveOccurred())
 	Expect(vaultKV("secret/data/" + ns + "/db/creds")).To(Equal(map[string]any{"k": "v"}))
+}
+
+// kvOf makes one Vault client act for every Deployment.
+func kvOf(c *vault.Client) func(*appsv1.Deployment) vault.KVStore {
+	return func(*appsv1.Deployment) vault.KVStore { return c }
 }

@@ -30,7 +30,7 @@ func (c *loginCounter) count(r string) int {
 	return c.logins[r]
 }
 
-func newPool(t *testing.T, role string) (*vault.Session, *loginCounter) {
+func newPool(t *testing.T, role string) (*vault.Client, *loginCounter) {
 	cfg := vault.DefaultConfig()
 	cfg.Address, cfg.Role, cfg.Timeout = testRig.Vault.Addr, role, 5*time.Second
 	obs := &loginCounter{logins: map[string]int{}}
@@ -62,7 +62,7 @@ func TestVaultSessionRecoversFromARevokedToken(t *testing.T) {
 	RegisterTestingT(t)
 	ctx := context.Background()
 	s, obs := newPool(t, rig.OperatorRole)
-	c, err := s.Client(ctx)
+	c, err := s.APIClient(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	err = testRig.Vault.Root.Auth().Token().RevokeTree(c.Token())
 	Expect(err).NotTo(HaveOccurred())

@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 	os.Exit(rig.Main(m, rig.Options{VaultTLS: true}, func(r *rig.Rig) func() { testRig = r; return nil }))
 }
 
-func session(t *testing.T, mutate func(*vault.Config)) *vault.Session {
+func session(t *testing.T, mutate func(*vault.Config)) *vault.Client {
 	cfg := vault.DefaultConfig()
 	cfg.Address, cfg.Timeout = testRig.Vault.Addr, 5*time.Second
 	mutate(&cfg)

@@ -38,10 +38,10 @@ func TestPushAsTheWorkload(t *testing.T) {
 
 	create(deployment("team-a", "intruder", "intruder", map[string]string{pushsync.AnnotationPath: "secret/data/team-a/intruder"}))
 	Eventually(func() string { return eventText("team-a", "intruder") }, 15*time.Second, 200*time.Millisecond).Should(
-		And(ContainSubstring("VaultAuthFailed"), ContainSubstring("failed to authenticate")))
+		And(ContainSubstring("AuthFailed"), ContainSubstring("failed to authenticate")))
 
 	create(deployment("team-a", "borrow", "app", map[string]string{pushsync.AnnotationPath: "secret/data/team-b/borrowed", pushsync.AnnotationRole: "team-b"}))
-	Eventually(func() string { return eventText("team-a", "borrow") }, 15*time.Second, 200*time.Millisecond).Should(ContainSubstring("VaultAuthFailed"))
+	Eventually(func() string { return eventText("team-a", "borrow") }, 15*time.Second, 200*time.Millisecond).Should(ContainSubstring("AuthFailed"))
 	Expect(vaultValue("secret/data/team-b/borrowed/creds", "password")).To(BeNil())
 
 	// Cached logins: a changed Secret syncs again without a new login.

@@ -1,0 +1,107 @@
+package vaultapp
+
+import (
+	"context"
+	"fmt"
+
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/internal/desired"
+	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+)
+
+// reconcileMonitoring manages the Service that exposes the metrics port and
+// the ServiceMonitor that makes Prometheus scrape it. Disabled monitoring
+// removes both. Without the ServiceMonitor CRD, the Service is still
+// managed and the condition says what to install. Nothing happens before
+// the first Secret exists.
+//
+// Conditions: MonitoringReady.
+func (r *Reconciler) reconcileMonitoring(ctx context.Context, p *pass) (ctrl.Result, error) {
+	app := p.app
+	if p.version == "" {
+		return ctrl.Result{}, nil
+	}
+	mon := app.Spec.Monitoring
+	if mon == nil || !mon.Enabled {
+		return ctrl.Result{}, r.removeMonitoring(ctx, app)
+	}
+	port, ok := desired.MetricsPort(app)
+	if !ok {
+		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonNoMetricsPort,
+			fmt.Sprintf("no container port named %q in the pod template; name the metrics port and set spec.monitoring.port", mon.Port))
+		return ctrl.Result{}, nil
+	}
+	svc := desired.Service(app, port)
+	if err := r.applyIfChanged(ctx, app, svc, &corev1.Service{}, func(existing client.Object) bool {
+		return equality.Semantic.DeepDerivative(svc.Spec, existing.(*corev1.Service).Spec)
+	}); err != nil {
+		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonServiceApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	if !r.serviceMonitors {
+		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonServiceMonitorCRDMissing,
+			"the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed: install prometheus-operator's CRDs and restart the operator; the metrics Service exists meanwhile")
+		return ctrl.Result{}, nil
+	}
+	sm := desired.ServiceMonitor(app, port.Name)
+	if err := r.applyIfChanged(ctx, app, sm, &monitoringv1.ServiceMonitor{}, func(existing client.Object) bool {
+		return equality.Semantic.DeepDerivative(sm.Spec, existing.(*monitoringv1.ServiceMonitor).Spec)
+	}); err != nil {
+		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonServiceMonitorApplyFailed, err.Error())
+		return ctrl.Result{}, err
+	}
+	mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
+		fmt.Sprintf("scraping port %s at %s", port.Name, mon.Path))
+	return ctrl.Result{}, nil
+}
+
+// removeMonitoring deletes the Service and ServiceMonitor of a VaultApp
+// whose monitoring is off.
+func (r *Reconciler) removeMonitoring(ctx context.Context, app *appv1alpha1.VaultApp) error {
+	if err := r.deleteOwned(ctx, app, &corev1.Service{}); err != nil {
+		return err
+	}
+	if r.serviceMonitors {
+		if err := r.deleteOwned(ctx, app, &monitoringv1.ServiceMonitor{}); err != nil {
+			return err
+		}
+	}
+	mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionTrue, appv1alpha1.ReasonMonitoringDisabled, "monitoring is disabled")
+	return nil
+}
+
+// applyIfChanged applies want server-side unless the existing object (read
+// into into) is controlled by app, carries its labels and same() holds.
+func (r *Reconciler) applyIfChanged(ctx context.Context, app *appv1alpha1.VaultApp, want, into client.Object, same func(client.Object) bool) error {
+	err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), into)
+	if err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	if err == nil && kube.ControlledBy(into, app) && desired.HasLabels(into, want.GetLabels()) && same(into) {
+		return nil
+	}
+	if err := kube.Apply(ctx, r.Client, want); err != nil {
+		return fmt.Errorf("failed to apply %s %s: %w", want.GetObjectKind().GroupVersionKind().Kind, want.GetName(), err)
+	}
+	return nil
+}
+
+// deleteOwned deletes the object named like app if app controls it.
+func (r *Reconciler) deleteOwned(ctx context.Context, app *appv1alpha1.VaultApp, obj client.Object) error {
+	err := r.Client.Get(ctx, client.ObjectKey{Namespace: app.Namespace, Name: app.Name}, obj)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil || !kube.ControlledBy(obj, app) {
+		return err
+	}
+	return client.IgnoreNotFound(r.Client.Delete(ctx, obj))
+}
