@@ -15,7 +15,9 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
-func vaultErr(c vault.Category) error { return vaultOpError("write", &vault.Error{Category: c, Op: "write"}) }
+func vaultErr(c vault.Category) error {
+	return vaultOpError("write", &vault.Error{Category: c, Op: "write"})
+}
 
 func TestFailuresAreClassifiedByKind(t *testing.T) {
 	notFound := apierrors.NewNotFound(schema.GroupResource{Resource: "secrets"}, "db")
