@@ -94,8 +94,8 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 		{APIGroups: []string{""}, Resources: []string{"secrets", "services"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps"}, Verbs: []string{"get", "list", "patch", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/finalizers"}, Verbs: []string{"update"}},
-		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"get", "patch", "update"}},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"get", "patch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "get", "list", "patch", "watch"}},
 		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
 	}
 	if !reflect.DeepEqual(role.Rules, want) {
