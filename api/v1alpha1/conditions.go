@@ -78,6 +78,10 @@ const (
 	ReasonLeaseRevoked = "LeaseRevoked"
 	// ReasonLeaseRevokeFailed: a lease could not be revoked; the finalizer stays and the revocation is retried.
 	ReasonLeaseRevokeFailed = "LeaseRevokeFailed"
+	// ReasonNameConflict: an object with the name the VaultApp would use
+	// (Deployment, Secret, Service, ServiceMonitor) exists and is not the
+	// VaultApp's; it is left untouched.
+	ReasonNameConflict = "NameConflict"
 	// ReasonSecretRotated (event): the Secret's data changed in Vault and was updated.
 	ReasonSecretRotated = "SecretRotated"
 )
@@ -106,6 +110,10 @@ const (
 	ReasonVaultPathConflict = "VaultPathConflict"
 	// ReasonVaultDeleteFailed: removing data from Vault failed; the finalizer stays and it is retried.
 	ReasonVaultDeleteFailed = "VaultDeleteFailed"
+	// ReasonRecordNotTrusted: the vault-sync.io/state annotation was not
+	// sealed by this operator for this Deployment (edited, copied, or from
+	// an older version); its locations are not trusted.
+	ReasonRecordNotTrusted = "RecordNotTrusted"
 )
 
 // Names shared by the operator and users.
@@ -122,6 +130,11 @@ const (
 	SecretsVolumeName = "vault-secrets"
 	// SecretsMountPath is where every container sees the Secret's files.
 	SecretsMountPath = "/etc/secrets/vault"
+	// AdoptAnnotation, set by a user on an existing Deployment, Secret,
+	// Service or ServiceMonitor to the name of a VaultApp, lets that VaultApp
+	// take the object over (it becomes its controller: deleting the VaultApp
+	// then deletes the object). Without it an existing object is never taken.
+	AdoptAnnotation = "vaultapp.techweaver.io/adopt"
 	// RevokeLeasesFinalizer keeps a deleted VaultApp until its leases are revoked.
 	RevokeLeasesFinalizer = "vaultapp.techweaver.io/revoke-leases"
 )

@@ -16,15 +16,16 @@ import (
 // as slimmed metadata only (their spec and status are read with a direct
 // GET when reconciled, see clientOptions); Secrets are cached only when the
 // operator itself manages them (VaultApp output, by label), and other
-// Secrets are read on demand.
+// Secrets are read on demand; Services likewise.
 func cacheOptions(o Options) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{appv1alpha1.ManagedByLabel: appv1alpha1.ManagedByValue})
 	deploymentMeta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}}
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: managed},
-			deploymentMeta:   {Transform: slimDeploymentMeta},
+			&corev1.Secret{}:  {Label: managed},
+			&corev1.Service{}: {Label: managed},
+			deploymentMeta:    {Transform: slimDeploymentMeta},
 		},
 	}
 	if len(o.WatchNamespaces) > 0 {

@@ -22,6 +22,8 @@ type KVStore interface {
 	ReadKV(ctx context.Context, loc Location) (*KVSecret, error)
 	WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error
 	DeleteOwned(ctx context.Context, loc Location, owner Owner) error
+	// VerifyLocation checks a recorded location against the mount table.
+	VerifyLocation(ctx context.Context, loc Location) error
 }
 
 // SecretSource reads and issues secrets of any engine (VaultApps).

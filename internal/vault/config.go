@@ -77,9 +77,9 @@ func (c Config) authPathFor(method string) string {
 	return method
 }
 
-// complete fills an identity's empty method and auth mount with the
+// Complete fills an identity's empty method and auth mount with the
 // configured ones.
-func (c Config) complete(id Identity) Identity {
+func (c Config) Complete(id Identity) Identity {
 	if id.Method == "" {
 		id.Method = c.AuthMethod
 	}

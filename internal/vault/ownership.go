@@ -37,6 +37,9 @@ func NewOwner(cluster, namespace, kind, name string) Owner {
 //   - KV v1 has no metadata: known says whether the caller's own record lists
 //     loc; an existing secret the record does not list is a conflict.
 func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	if err := k.checkSize(loc, data); err != nil {
 		return err
 	}
@@ -85,6 +88,9 @@ func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, 
 // metadata names someone else (or no one) is left alone and reported as a
 // CategoryConflict error; a missing one is not an error.
 func (k *KV) DeleteOwned(ctx context.Context, loc Location, owner Owner) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	if loc.Version == 2 {
 		md, err := k.metadata(ctx, loc)
 		if err != nil || md == nil {

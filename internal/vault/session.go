@@ -11,9 +11,14 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// loginBackoff is how long a failed login is remembered: a wrong role must
-// not turn a thousand queued reconciles into a thousand logins.
-const loginBackoff = 5 * time.Second
+// A failed login is remembered for loginBackoff, doubling with each
+// failure in a row up to maxLoginBackoff: a wrong role (or, with workload
+// identity, a deleted service account) must not turn a thousand queued
+// reconciles into a thousand logins, nor retry at a fixed pace forever.
+const (
+	loginBackoff    = 5 * time.Second
+	maxLoginBackoff = 5 * time.Minute
+)
 
 // Session is one identity's authenticated, cached, self-renewing Vault
 // token: obtained on first use (a stored token adopted, or a login),
@@ -41,6 +46,7 @@ type Session struct {
 	stop     func()           // stops the renewal of api's token
 	failedAt time.Time
 	failErr  error
+	failures int // logins failed in a row
 	// generation counts tokens: leases belong to the token of one generation.
 	generation uint64
 	lastUsed   time.Time
@@ -86,10 +92,40 @@ func (s *Session) cached() (*vaultapi.Client, error, bool) {
 	if s.api != nil && (s.expires.IsZero() || now.Before(s.expires)) {
 		return s.api, nil, true
 	}
-	if s.failErr != nil && now.Sub(s.failedAt) < loginBackoff {
+	if s.failErr != nil && now.Sub(s.failedAt) < s.backoffLocked() {
 		return nil, s.failErr, true
 	}
 	return nil, nil, false
+}
+
+// backoffLocked is how long the last failed login is remembered.
+func (s *Session) backoffLocked() time.Duration {
+	d := loginBackoff
+	for i := 1; i < s.failures && d < maxLoginBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxLoginBackoff)
+}
+
+// idleSince reports when the session was last used, and whether it may be
+// evicted (it holds no leases).
+func (s *Session) idleSince() (time.Time, bool) {
+	s.mu.Lock()
+	last := s.lastUsed
+	s.mu.Unlock()
+	return last, !s.leases.holding()
+}
+
+// revoke ends the session's token in Vault: an evicted session leaves no
+// live token behind.
+func (s *Session) revoke(ctx context.Context) {
+	s.mu.Lock()
+	c := s.api
+	s.dropLocked()
+	s.mu.Unlock()
+	if c != nil {
+		_ = c.Auth().Token().RevokeSelfWithContext(ctx, "")
+	}
 }
 
 // obtain adopts the stored token or logs in, then installs the token.
@@ -103,10 +139,11 @@ func (s *Session) obtain(ctx context.Context) (*vaultapi.Client, error) {
 	s.mu.Lock()
 	if err != nil {
 		s.failedAt, s.failErr = s.now(), err
+		s.failures++
 		s.mu.Unlock()
 		return nil, err
 	}
-	s.failErr = nil
+	s.failErr, s.failures = nil, 0
 	s.mu.Unlock()
 	replaced := s.install(c, secret)
 	if replaced {

@@ -17,6 +17,7 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
@@ -27,9 +28,11 @@ type pass struct {
 	cfg   pushsync.Config
 	kv    vault.KVStore
 	start time.Time
-	// recorded is the state found on the Deployment; state is what is
-	// recorded now (recorded plus locations claimed before writing).
+	// recorded is the trusted state found on the Deployment; state is what
+	// is recorded now (recorded plus locations claimed before writing);
+	// unverified are locations of a record that did not verify.
 	recorded, state pushsync.State
+	unverified      []vault.Location
 	names           []string
 	secrets         map[string]*corev1.Secret
 	writes          []pushsync.Write
@@ -60,8 +63,8 @@ var syncSteps = []syncStep{
 	(*Reconciler).recordSynced,
 }
 
-func (r *Reconciler) sync(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, state pushsync.State) (reconcile.Result, error) {
-	p := &pass{dep: dep, cfg: cfg, kv: r.Vault(dep), recorded: state, state: state, start: time.Now()}
+func (r *Reconciler) sync(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, rec pushsync.Record) (reconcile.Result, error) {
+	p := &pass{dep: dep, cfg: cfg, kv: r.Vault(dep), recorded: rec.Trusted, state: rec.Trusted, unverified: rec.Unverified, start: time.Now()}
 	requeue := reconcile.Result{RequeueAfter: kube.Jitter(cfg.ReconcileInterval)}
 	for _, step := range syncSteps {
 		done, err := step(r, ctx, p)
@@ -115,18 +118,19 @@ func (r *Reconciler) locate(ctx context.Context, p *pass) (bool, error) {
 			p.locs[i] = base.Child(w.Sub)
 		}
 		paths[i] = p.locs[i].String()
-		if err := r.Policy.AllowPath(p.dep.Namespace, r.ClusterName, paths[i]); err != nil {
+		if err := r.Policy.AllowPath(ctx, p.dep.Namespace, paths[i], policy.Write); err != nil {
 			return false, err
 		}
 	}
-	p.hash = pushsync.Hash(paths, p.writes)
+	p.hash = pushsync.Hash(r.Key, paths, p.writes)
 	return false, nil
 }
 
 // skipUnchanged ends the sync when the data and paths are as recorded and
-// no drift check is due: no Vault request at all.
+// no drift check is due: no Vault request at all. (A record that did not
+// verify has no hash: everything is written once and recorded anew.)
 func (r *Reconciler) skipUnchanged(_ context.Context, p *pass) (bool, error) {
-	p.unchanged = p.hash == p.recorded.Hash
+	p.unchanged = p.hash == p.recorded.Hash && len(p.unverified) == 0
 	if p.cfg.ReconcileInterval > 0 {
 		p.verify = r.verifyDue(types.NamespacedName{Namespace: p.dep.Namespace, Name: p.dep.Name}, p.cfg.ReconcileInterval)
 	}
@@ -176,10 +180,18 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 	return false, nil
 }
 
-// removeStale removes what was written before at locations no longer wanted.
+// removeStale removes what was written before at locations no longer
+// wanted: those of the trusted record, and those of an unverified one that
+// Vault proves this Deployment wrote.
 func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
 	var err error
-	p.removed, err = r.deleteLocations(ctx, p.dep, p.kv, p.state.Stale(p.locs))
+	p.removed, err = r.deleteLocations(ctx, p.dep, p.kv, p.state.Stale(p.locs), true)
+	if err != nil {
+		return false, err
+	}
+	unverified := pushsync.State{Locations: p.unverified}.Stale(p.locs)
+	removed, err := r.deleteLocations(ctx, p.dep, p.kv, unverified, false)
+	p.removed = append(p.removed, removed...)
 	return false, err
 }
 

@@ -43,6 +43,11 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, p *pass) (ctrl.Res
 	if err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err
 	}
+	if err == nil {
+		if err := mayWrite(app, "Deployment", existing); err != nil {
+			return r.conflicted(ctx, app, appv1alpha1.ConditionDeploymentReady, err), nil
+		}
+	}
 	if err == nil && kube.ControlledBy(existing, app) && desired.DeploymentUpToDate(want, existing) {
 		status, reason, msg := deploymentReadiness(existing)
 		mark(app, appv1alpha1.ConditionDeploymentReady, status, reason, msg)

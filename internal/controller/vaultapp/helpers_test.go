@@ -20,11 +20,14 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault/fake"
 )
 
 const dbPath = "database/creds/app"
+
+var testKey, _ = mac.NewKey([]byte("the operator's test key, 32 bytes"))
 
 func testScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -68,7 +71,7 @@ func newTestReconciler(app *appv1alpha1.VaultApp, fv *fake.Vault) (*Reconciler, 
 // server and Vault.
 func restarted(c client.Client, fv *fake.Vault) *Reconciler {
 	return &Reconciler{Client: c, Vault: func(vault.Identity) VaultClient { return fv },
-		Events: kube.Events{Recorder: record.NewFakeRecorder(100)}, DefaultRefresh: 5 * time.Minute, leases: lease.NewBook()}
+		Events: kube.Events{Recorder: record.NewFakeRecorder(100)}, DefaultRefresh: 5 * time.Minute, leases: lease.NewBook(), Key: testKey}
 }
 
 func request(app *appv1alpha1.VaultApp) ctrl.Request {

@@ -20,6 +20,7 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/identity"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
@@ -30,6 +31,8 @@ import (
 type VaultClient interface {
 	vault.SecretSource
 	lease.Client
+	// ReleaseLeases says no VaultApp needs the identity's leases any more.
+	ReleaseLeases(ctx context.Context)
 }
 
 // Reconciler runs VaultApps: Vault data -> Secret -> Deployment ->
@@ -58,6 +61,8 @@ type Reconciler struct {
 	// credentials outlive the rollout of new ones.
 	LeaseRenewFraction float64
 	LeaseRevokeGrace   time.Duration
+	// Key seals the lease records on Secrets and keys the secret version.
+	Key mac.Key
 	// TokenReplaced, when set, is called with a function that wakes the
 	// VaultApps holding leases of an identity whose Vault token was replaced.
 	TokenReplaced func(func(vault.Identity))
@@ -69,6 +74,7 @@ type Reconciler struct {
 
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/finalizers,verbs=update
+// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultgrants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/status,verbs=get;patch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=create
 // +kubebuilder:rbac:groups="",resources=secrets;services,verbs=get;list;watch;create;update;patch;delete
@@ -113,7 +119,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	app := &appv1alpha1.VaultApp{}
 	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(req.NamespacedName)
+			r.forget(ctx, req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -174,10 +180,18 @@ func soonest(a, b ctrl.Result) ctrl.Result {
 }
 
 // forget drops what is remembered of a deleted VaultApp.
-func (r *Reconciler) forget(key types.NamespacedName) {
+func (r *Reconciler) forget(ctx context.Context, key types.NamespacedName) {
 	metrics.ForgetVaultApp(key.Namespace, key.Name)
 	metrics.SetLeases(key.Namespace, key.Name, 0, time.Time{})
-	r.leases.ForgetApp(key, types.NamespacedName{Namespace: key.Namespace, Name: appv1alpha1.SecretNameFor(key.Name)})
+	r.release(ctx, r.leases.ForgetApp(key, types.NamespacedName{Namespace: key.Namespace, Name: appv1alpha1.SecretNameFor(key.Name)}))
+}
+
+// release tells the sessions of identities no VaultApp holds leases of any
+// more: they stop checking their token and forget the stored one.
+func (r *Reconciler) release(ctx context.Context, ids []vault.Identity) {
+	for _, id := range ids {
+		r.Vault(id).ReleaseLeases(ctx)
+	}
 }
 
 // keeper decides about recorded dynamic secrets.

@@ -3,8 +3,7 @@ package vaultapp
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -19,6 +18,7 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/desired"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 )
 
@@ -61,13 +61,20 @@ func (r *Reconciler) reconcileSecret(ctx context.Context, p *pass) (ctrl.Result,
 		}
 	}
 	name := appv1alpha1.SecretNameFor(app.Name)
+	if err := r.claimSecret(ctx, app, p.prev); err != nil {
+		r.revokeFresh(ctx, vd)
+		if conflict := (*nameConflict)(nil); errors.As(err, &conflict) {
+			return r.conflicted(ctx, app, appv1alpha1.ConditionSecretsSynced, err), nil
+		}
+		return ctrl.Result{}, err
+	}
 	if err := r.applySecret(ctx, app, p.prev, vd.data, vd.record); err != nil {
 		r.revokeFresh(ctx, vd)
 		err = fmt.Errorf("failed to write secret %s: %w", name, err)
 		mark(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionFalse, appv1alpha1.ReasonSecretWriteFailed, err.Error())
 		return ctrl.Result{}, err
 	}
-	p.version = dataVersion(vd.data)
+	p.version = dataVersion(r.Key, vd.data)
 	if app.Status.SecretVersion != p.version {
 		now := metav1.Now()
 		app.Status.LastSecretUpdateTime = &now
@@ -79,16 +86,31 @@ func (r *Reconciler) reconcileSecret(ctx context.Context, p *pass) (ctrl.Result,
 	app.Status.SecretVersion = p.version
 	mark(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("%d key(s) from vault in secret %s", len(vd.data), name))
-	r.recordLeases(app, vd)
+	r.recordLeases(ctx, app, vd)
 	metrics.VaultAppSyncs.WithLabelValues(app.Namespace, app.Name, "success").Inc()
 	metrics.VaultAppLastSuccess.WithLabelValues(app.Namespace, app.Name).SetToCurrentTime()
 	return ctrl.Result{}, nil
 }
 
+// claimSecret checks that the Secret may be written: the one the cache
+// has (it carries the operator's labels, which anyone may set) must be the
+// app's; when the cache has none, an unlabelled one may exist.
+func (r *Reconciler) claimSecret(ctx context.Context, app *appv1alpha1.VaultApp, prev *corev1.Secret) error {
+	if prev != nil {
+		return mayWrite(app, "Secret", prev)
+	}
+	key := client.ObjectKey{Namespace: app.Namespace, Name: appv1alpha1.SecretNameFor(app.Name)}
+	found, err := r.existing(ctx, key, &corev1.Secret{})
+	if err != nil || found == nil {
+		return err
+	}
+	return mayWrite(app, "Secret", found)
+}
+
 // applySecret writes the Secret server-side when its data, lease record,
 // labels or owner differ from what they should be.
 func (r *Reconciler) applySecret(ctx context.Context, app *appv1alpha1.VaultApp, existing *corev1.Secret, data map[string][]byte, rec lease.Record) error {
-	ann := rec.Encode()
+	ann := rec.Seal(r.Key, string(app.UID))
 	want := desired.Secret(app, data, nil)
 	if ann != "" {
 		want.Annotations = map[string]string{lease.Annotation: ann}
@@ -104,13 +126,15 @@ func (r *Reconciler) applySecret(ctx context.Context, app *appv1alpha1.VaultApp,
 	return nil
 }
 
-// dataVersion is the hash put in the pod template annotation: it changes
-// exactly when the Secret's content changes.
-func dataVersion(data map[string][]byte) string {
-	h := sha256.New()
+// dataVersion is the hash put in the pod template annotation and the
+// status: it changes exactly when the Secret's content changes. It is
+// keyed, so readers of the Deployment or the VaultApp (`view`) cannot
+// confirm a guessed value with it.
+func dataVersion(key mac.Key, data map[string][]byte) string {
+	parts := make([][]byte, 0, 1+2*len(data))
+	parts = append(parts, []byte("secret-version/v1"))
 	for _, k := range slices.Sorted(maps.Keys(data)) {
-		fmt.Fprintf(h, "%d:%s%d:", len(k), k, len(data[k]))
-		h.Write(data[k])
+		parts = append(parts, []byte(k), data[k])
 	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
+	return key.Digest(parts...)
 }

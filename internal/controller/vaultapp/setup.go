@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -20,6 +21,7 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -42,7 +44,23 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.TokenReplaced != nil {
 		b = b.WatchesRawSource(r.tokenReplacedSource())
 	}
+	if r.Policy.Watches() {
+		b = b.Watches(&appv1alpha1.VaultGrant{}, policy.OnGrantChange(r.appsIn))
+	}
 	return b.Complete(r)
+}
+
+// appsIn lists the VaultApps of a namespace ("" for all) to reconcile.
+func (r *Reconciler) appsIn(ctx context.Context, namespace string) []reconcile.Request {
+	var list appv1alpha1.VaultAppList
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
+	}
+	return out
 }
 
 // tokenReplacedSource wakes the VaultApps holding leases of an identity

@@ -75,7 +75,7 @@ func (r *Reconciler) reconcileVaultData(ctx context.Context, p *pass) (ctrl.Resu
 // vaultData gets every distinct path once and retires leases no longer used.
 func (r *Reconciler) vaultData(ctx context.Context, app *appv1alpha1.VaultApp, prev *corev1.Secret) (*vaultData, error) {
 	client := r.Vault(r.Identities.ForVaultApp(app))
-	prevRec := lease.ReadRecord(prev)
+	prevRec := r.readRecord(ctx, app, prev)
 	vd := &vaultData{data: map[string][]byte{}, client: client, rotated: map[string]string{},
 		record: lease.Record{Current: map[string]lease.Issued{}, Retiring: slices.Clone(prevRec.Retiring)}}
 	for _, path := range distinctPaths(app) {
@@ -196,11 +196,25 @@ func (r *Reconciler) retireUnrecorded(app *appv1alpha1.VaultApp, prevRec lease.R
 		known[is.LeaseID] = true
 	}
 	for _, st := range app.Status.Leases {
-		if _, recorded := prevRec.Current[st.Path]; !recorded && st.LeaseID != "" && !known[st.LeaseID] {
+		if _, recorded := prevRec.Current[st.Path]; !recorded && lease.BelongsTo(st.LeaseID, st.Path) && !known[st.LeaseID] {
 			known[st.LeaseID] = true
 			vd.retire(st.LeaseID, &st.ExpireTime)
 		}
 	}
+}
+
+// readRecord is the lease record on the app's Secret. A record that does
+// not verify (edited, or copied from another app's Secret) is reported and
+// read as empty: its credentials are issued anew, and the leases the
+// status names (written by the operator only) are retired as usual.
+func (r *Reconciler) readRecord(ctx context.Context, app *appv1alpha1.VaultApp, prev *corev1.Secret) lease.Record {
+	rec, trusted := lease.ReadRecord(prev, r.Key, string(app.UID))
+	if !trusted {
+		r.Events.Warning(ctx, app, appv1alpha1.ReasonRecordNotTrusted, fmt.Errorf(
+			"the %s annotation of secret %s was not written by this operator for this VaultApp: it is ignored, nothing it names is revoked, and the credentials are issued anew",
+			lease.Annotation, prev.Name))
+	}
+	return rec
 }
 
 // retire schedules a replaced lease for revocation.

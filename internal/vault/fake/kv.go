@@ -66,6 +66,19 @@ func (f *Vault) ResolveKV(_ context.Context, path string) (vault.Location, error
 	return vault.LocateIn(path, m, version)
 }
 
+func (f *Vault) VerifyLocation(_ context.Context, loc vault.Location) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m, version, ok := f.mountOf(loc.Mount + "/" + loc.Path); !ok || m != loc.Mount || version != loc.Version {
+		return &vault.Error{Category: vault.CategoryInvalidPath, Op: "resolve", Path: loc.String(),
+			Err: errors.New("the recorded location does not match the mount table")}
+	}
+	return nil
+}
+
 func (f *Vault) ReadKV(_ context.Context, loc vault.Location) (*vault.KVSecret, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -81,6 +94,9 @@ func (f *Vault) ReadKV(_ context.Context, loc vault.Location) (*vault.KVSecret, 
 }
 
 func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[string]any, owner vault.Owner, known bool) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failure("write"); err != nil {
@@ -109,6 +125,9 @@ func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[strin
 }
 
 func (f *Vault) DeleteOwned(_ context.Context, loc vault.Location, owner vault.Owner) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failure("delete"); err != nil {
