@@ -24,6 +24,8 @@ type KVStore interface {
 	DeleteOwned(ctx context.Context, loc Location, owner Owner) error
 	// VerifyLocation checks a recorded location against the mount table.
 	VerifyLocation(ctx context.Context, loc Location) error
+	// Release marks owner's secret as left behind on purpose.
+	Release(ctx context.Context, loc Location, owner Owner) error
 }
 
 // SecretSource reads and issues secrets of any engine (VaultApps).
