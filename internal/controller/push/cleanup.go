@@ -44,6 +44,12 @@ func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, rec pu
 	kv := r.Vault(dep)
 	switch {
 	case preserve && len(rec.Trusted.Locations) > 0:
+		for _, l := range rec.Trusted.Locations {
+			// A namesake created later may take the data over.
+			if err := kv.Release(ctx, l, r.owner(dep)); err != nil {
+				return err
+			}
+		}
 		r.Events.Normal(dep, v1alpha1.ReasonPreserved, "kept vault data (preserve-on-delete): "+joinLocations(rec.Trusted.Locations))
 	case !preserve:
 		if _, err := r.deleteLocations(ctx, dep, kv, rec.Trusted.Locations, true); err != nil {

@@ -106,7 +106,7 @@ func (r *Reconciler) readRecord(ctx context.Context, dep *appsv1.Deployment) pus
 // owner is how the Deployment is named in the custom metadata of what is
 // written for it.
 func (r *Reconciler) owner(dep *appsv1.Deployment) vault.Owner {
-	return vault.NewOwner(r.ClusterName, dep.Namespace, "Deployment", dep.Name)
+	return vault.NewOwner(r.ClusterName, dep.Namespace, "Deployment", dep.Name, string(dep.UID))
 }
 
 // forget drops what is kept in memory about a Deployment that is gone.

@@ -33,8 +33,8 @@ func TestAForgedRecordDeletesNothingItDoesNotProveOwned(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/team-a"), "db"))
-			w.vault.PutKV("secret/data/team-b/db", map[string]any{"pw": "team-b's"}, "/team-b/Deployment/db")
-			w.vault.PutKV("kv1/team-b/db", map[string]any{"pw": "team-b's"}, "")
+			w.vault.PutKV("secret/data/team-b/db", map[string]any{"pw": "team-b's"}, vault.NewOwner("", "team-b", "Deployment", "db", "uid-db"))
+			w.vault.PutKV("kv1/team-b/db", map[string]any{"pw": "team-b's"}, vault.Owner{})
 			if _, err := w.reconcile("web"); err != nil {
 				t.Fatal(err)
 			}
@@ -53,7 +53,7 @@ func TestAForgedRecordDeletesNothingItDoesNotProveOwned(t *testing.T) {
 
 func TestAForgedKVv1RecordDoesNotMakeForeignDataOverwritable(t *testing.T) {
 	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("kv1/team-b"), "db"))
-	w.vault.PutKV("kv1/team-b/db", map[string]any{"pw": "team-b's"}, "")
+	w.vault.PutKV("kv1/team-b/db", map[string]any{"pw": "team-b's"}, vault.Owner{})
 	w.forge("web", pushsync.State{Locations: []vault.Location{{Mount: "kv1", Version: 1, Path: "team-b/db"}}})
 	if _, err := w.reconcile("web"); err == nil {
 		t.Fatal("overwrote a KV v1 secret the forged record claimed")
@@ -101,5 +101,36 @@ func TestAnUnsealedRecordIsCleanedWhereVaultProvesOwnership(t *testing.T) {
 	rec, _, _ := pushsync.ReadRecord(w.deployment("web").Annotations, w.r.Key, string(w.deployment("web").UID))
 	if len(rec.Trusted.Locations) != 1 || rec.Trusted.Locations[0].Path != "new/db" {
 		t.Fatalf("the new record is not sealed or lists the old location: %+v", rec)
+	}
+}
+
+func TestOwnershipFollowsTheObjectNotJustItsName(t *testing.T) {
+	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/web", pushsync.AnnotationPreserveOnDelete, "true"), "db"))
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := w.vault.ResolveKV(context.Background(), "secret/data/web/db")
+	if w.vault.Metadata(loc)[vault.MetaOwnerUID] != "uid-web" {
+		t.Fatalf("metadata = %v", w.vault.Metadata(loc))
+	}
+	// A namesake in another cluster with the same --cluster-name (another UID) may not take it.
+	other := w.r.owner(w.deployment("web"))
+	other.UID = "uid-elsewhere"
+	if err := w.vault.WriteOwned(context.Background(), loc, map[string]any{"x": "y"}, other, false); !vault.IsCategory(err, vault.CategoryConflict) {
+		t.Fatalf("a namesake with another UID wrote: %v", err)
+	}
+	// Deleted with preserve-on-delete: released, and a re-created namesake takes it over.
+	_ = w.c.Delete(context.Background(), w.deployment("web"))
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	if w.vault.Metadata(loc)[vault.MetaReleased] != "true" {
+		t.Fatalf("not released: %v", w.vault.Metadata(loc))
+	}
+	if err := w.vault.WriteOwned(context.Background(), loc, map[string]any{"x": "y"}, other, false); err != nil {
+		t.Fatalf("a namesake could not take over released data: %v", err)
+	}
+	if md := w.vault.Metadata(loc); md[vault.MetaOwnerUID] != "uid-elsewhere" || md[vault.MetaReleased] != nil {
+		t.Fatalf("not restamped for its new owner: %v", md)
 	}
 }

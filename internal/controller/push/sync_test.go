@@ -136,7 +136,7 @@ func TestAFailedDeleteKeepsTheFinalizer(t *testing.T) {
 
 func TestAPathOwnedBySomeoneElseIsNeitherWrittenNorDeleted(t *testing.T) {
 	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/shared"), "db"))
-	w.vault.PutKV("secret/data/shared/db", map[string]any{"theirs": "x"}, "other/ns/Deployment/x")
+	w.vault.PutKV("secret/data/shared/db", map[string]any{"theirs": "x"}, vault.NewOwner("other", "ns", "Deployment", "x", "uid-x"))
 	if _, err := w.reconcile("web"); err == nil {
 		t.Fatal("wrote over another owner's data")
 	}

@@ -20,7 +20,7 @@ func (f *Vault) PutKV(path string, data map[string]any, owner vault.Owner) vault
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := &kvEntry{data: clone(data), version: 1}
-	if owner != "" {
+	if owner.Name != "" {
 		e.custom = vault.OwnerMetadata(owner)
 	}
 	f.kv[loc] = e
@@ -105,8 +105,12 @@ func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[strin
 	e, exists := f.kv[loc]
 	switch {
 	case exists && loc.Version == 2:
-		if err := vault.CheckOwner(loc, e.custom, owner); err != nil {
+		restamp, err := vault.CheckOwner(loc, e.custom, owner)
+		if err != nil {
 			return err
+		}
+		if restamp {
+			e.custom = vault.OwnerMetadata(owner)
 		}
 	case exists && !known:
 		return &vault.Error{Category: vault.CategoryConflict, Op: "write", Path: loc.String(),
@@ -138,11 +142,38 @@ func (f *Vault) DeleteOwned(_ context.Context, loc vault.Location, owner vault.O
 		return nil
 	}
 	if loc.Version == 2 {
-		if err := vault.CheckOwner(loc, e.custom, owner); err != nil {
+		if _, err := vault.CheckOwner(loc, e.custom, owner); err != nil {
 			return err
 		}
 	}
 	delete(f.kv, loc)
 	f.deletes = append(f.deletes, loc.String())
+	return nil
+}
+
+func (f *Vault) Release(_ context.Context, loc vault.Location, owner vault.Owner) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.kv[loc]
+	if !ok || loc.Version != 2 {
+		return nil
+	}
+	if _, err := vault.CheckOwner(loc, e.custom, owner); err == nil {
+		e.custom = vault.OwnerMetadata(owner)
+		e.custom[vault.MetaReleased] = "true"
+	}
+	return nil
+}
+
+// Metadata returns the custom metadata at loc (nil when absent).
+func (f *Vault) Metadata(loc vault.Location) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.kv[loc]; ok {
+		return clone(e.custom)
+	}
 	return nil
 }
