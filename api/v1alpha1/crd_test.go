@@ -250,13 +250,13 @@ spec:
 		{"targetKey too long", setTarget(strings.Repeat("a", 254)), "spec.vault.secrets[0].targetKey"},
 		{"targetKey duplicate", func(obj map[string]interface{}) {
 			vault(obj)["secrets"] = []interface{}{secret("kv/a", "x", "t"), secret("kv/b", "y", "t")}
-		}, `spec.vault.secrets[1]: Duplicate value: {"targetKey":"t"}`},
+		}, `spec.vault.secrets: Invalid value: "array": insert failed: key t already exists evaluating rule: Duplicate value: each targetKey may appear once in secrets`},
 		{"same path and key twice to different targets", func(obj map[string]interface{}) {
 			vault(obj)["secrets"] = []interface{}{secret("kv/a", "x", "t1"), secret("kv/a", "x", "t2")}
 		}, ""},
 		{"256 secrets with the longest distinct targetKeys", many(256, 253, false), ""},
 		{"257 secrets", many(257, 3, false), "spec.vault.secrets"},
-		{"256 secrets with one targetKey", many(256, 4, true), `spec.vault.secrets[1]: Duplicate value: {"targetKey":"same"}`},
+		{"256 secrets with one targetKey", many(256, 4, true), "key same already exists evaluating rule: Duplicate value"},
 		{"no secrets", func(obj map[string]interface{}) { vault(obj)["secrets"] = []interface{}{} }, "spec.vault.secrets"},
 		{"empty role", func(obj map[string]interface{}) { vault(obj)["role"] = "" }, "spec.vault.role"},
 		{"no vault", func(obj map[string]interface{}) { delete(spec(obj), "vault") }, "spec.vault"},
@@ -272,7 +272,8 @@ spec:
 		{"monitoring path", setMonitoring("path", "/actuator/prometheus"), ""},
 		{"monitoring path relative", setMonitoring("path", "metrics"), "spec.monitoring.path"},
 		{"monitoring interval 1m30s", setMonitoring("interval", "1m30s"), ""},
-		{"monitoring interval 500ms", setMonitoring("interval", "500ms"), ""},
+		{"monitoring interval 1s", setMonitoring("interval", "1s"), ""},
+		{"monitoring interval 500ms", setMonitoring("interval", "500ms"), "interval must be at least 1s and at most 1h"},
 		{"monitoring interval without unit", setMonitoring("interval", "30"), "spec.monitoring.interval"},
 		{"monitoring interval days", setMonitoring("interval", "1d"), "spec.monitoring.interval"},
 		{"rolloutStrategy none", func(obj map[string]interface{}) { spec(obj)["rolloutStrategy"] = "none" }, ""},
