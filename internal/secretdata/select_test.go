@@ -15,9 +15,9 @@ const secretMark = "SECRET-"
 // fetched is Vault's answer for the tests: two KV paths and a PKI issue.
 func fetched() Fetched {
 	return Fetched{
-		"kv/data/shape/db": {"url": "SECRET-postgres://db/app", "user": "SECRET-app", "password": "SECRET-pw", "port": 5432},
+		"kv/data/shape/db":  {"url": "SECRET-postgres://db/app", "user": "SECRET-app", "password": "SECRET-pw", "port": 5432},
 		"kv/data/shape/api": {"key": "SECRET-api-key", "extra": map[string]any{"a": "SECRET-nested"}},
-		"pki/issue/web": {"certificate": "SECRET-cert", "ca_chain": []any{"SECRET-ca1\n", "SECRET-ca2"}},
+		"pki/issue/web":     {"certificate": "SECRET-cert", "ca_chain": []any{"SECRET-ca1\n", "SECRET-ca2"}},
 	}
 }
 
@@ -45,9 +45,9 @@ func TestSelectKeyedEntryCopiesOneValueUnderItsTargetKey(t *testing.T) {
 	}
 	want := map[string]string{
 		"db_url":     "SECRET-postgres://db/app",
-		"db_port":    "5432",                        // numbers as JSON
-		"ca.crt":     "SECRET-ca1\nSECRET-ca2\n",    // a list of strings: one per line
-		"extra.json": `{"a":"SECRET-nested"}`,       // objects as JSON
+		"db_port":    "5432",                     // numbers as JSON
+		"ca.crt":     "SECRET-ca1\nSECRET-ca2\n", // a list of strings: one per line
+		"extra.json": `{"a":"SECRET-nested"}`,    // objects as JSON
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d keys, want %d", len(got), len(want))
