@@ -166,26 +166,7 @@ func TestSampleIsValidAgainstCRD(t *testing.T) {
 // ways, starting from a minimal valid VaultApp.
 func TestValidationRules(t *testing.T) {
 	s := loadSchema(t)
-	base := func() map[string]interface{} {
-		obj := map[string]interface{}{}
-		if err := yaml.Unmarshal([]byte(`
-apiVersion: app.techweaver.io/v1alpha1
-kind: VaultApp
-metadata: {name: app, namespace: default}
-spec:
-  deploymentSpec:
-    selector: {matchLabels: {app: a}}
-    template:
-      metadata: {labels: {app: a}}
-      spec: {containers: [{name: a, image: a}]}
-  vault:
-    role: r
-    secrets: [{path: kv/data/a, key: k, targetKey: t}]
-`), &obj); err != nil {
-			t.Fatal(err)
-		}
-		return obj
-	}
+	base := func() map[string]interface{} { return minimalVaultApp(t) }
 	spec := func(obj map[string]interface{}) map[string]interface{} { return obj["spec"].(map[string]interface{}) }
 	vault := func(obj map[string]interface{}) map[string]interface{} {
 		return spec(obj)["vault"].(map[string]interface{})
@@ -309,19 +290,51 @@ spec:
 		t.Run(tc.name, func(t *testing.T) {
 			obj := base()
 			tc.mutate(obj)
-			pruned, errs := s.validate(t, obj)
-			if len(pruned) > 0 {
-				t.Errorf("pruned %v", pruned)
-			}
-			got := errs.ToAggregate()
-			switch {
-			case tc.wantErr == "" && got != nil:
-				t.Errorf("want valid, got %v", got)
-			case tc.wantErr != "" && got == nil:
-				t.Errorf("want an error containing %q, got none", tc.wantErr)
-			case tc.wantErr != "" && !strings.Contains(got.Error(), tc.wantErr):
-				t.Errorf("want an error containing %q, got %v", tc.wantErr, got)
-			}
+			checkValidation(t, s, obj, tc.wantErr)
 		})
+	}
+}
+
+// minimalVaultApp is the smallest valid VaultApp, as unstructured content.
+func minimalVaultApp(t *testing.T) map[string]interface{} {
+	t.Helper()
+	obj := map[string]interface{}{}
+	if err := yaml.Unmarshal([]byte(`
+apiVersion: app.techweaver.io/v1alpha1
+kind: VaultApp
+metadata: {name: app, namespace: default}
+spec:
+  deploymentSpec:
+    selector: {matchLabels: {app: a}}
+    template:
+      metadata: {labels: {app: a}}
+      spec: {containers: [{name: a, image: a}]}
+  vault:
+    role: r
+    secrets: [{path: kv/data/a, key: k, targetKey: t}]
+`), &obj); err != nil {
+		t.Fatal(err)
+	}
+	return obj
+}
+
+// checkValidation validates obj and compares with wantErr ("" for valid,
+// otherwise a substring of the error).
+func checkValidation(t *testing.T, s *crdSchema, obj map[string]interface{}, wantErr string) {
+	t.Helper()
+	pruned, errs := s.validate(t, obj)
+	if len(pruned) > 0 {
+		t.Errorf("pruned %v", pruned)
+	}
+	got := errs.ToAggregate()
+	switch {
+	case wantErr == "" && got != nil:
+		t.Errorf("want valid, got %v", got)
+	case wantErr != "" && got == nil:
+		t.Errorf("want an error containing %q, got none", wantErr)
+	case wantErr != "" && !strings.Contains(got.Error(), wantErr):
+		t.Errorf("want an error containing %q, got %v", wantErr, got)
+	case got != nil && strings.Contains(got.Error(), "evaluating rule") && !strings.Contains(wantErr, "evaluating rule"):
+		t.Errorf("a CEL rule failed to evaluate (a guard is missing): %v", got)
 	}
 }
