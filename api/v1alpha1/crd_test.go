@@ -40,7 +40,7 @@ type crdSchema struct {
 	cel        *cel.Validator
 }
 
-func loadCRD(t *testing.T) (*apiextensionsv1.CustomResourceDefinition, *apiextensions.CustomResourceDefinition) {
+func loadCRD(t testing.TB) (*apiextensionsv1.CustomResourceDefinition, *apiextensions.CustomResourceDefinition) {
 	t.Helper()
 	raw, err := os.ReadFile(crdPath)
 	if err != nil {
@@ -61,7 +61,7 @@ func loadCRD(t *testing.T) (*apiextensionsv1.CustomResourceDefinition, *apiexten
 	return v1crd, internal
 }
 
-func loadSchema(t *testing.T) *crdSchema {
+func loadSchema(t testing.TB) *crdSchema {
 	t.Helper()
 	_, crd := loadCRD(t)
 	// The internal version holds a schema shared by all versions in
@@ -86,7 +86,7 @@ func loadSchema(t *testing.T) *crdSchema {
 // default, validate the schema, embedded metadata and list types, then the
 // CEL rules unless an earlier error blocks them. It returns the pruned field
 // paths and the validation errors.
-func (s *crdSchema) validate(t *testing.T, obj map[string]interface{}) ([]string, field.ErrorList) {
+func (s *crdSchema) validate(t testing.TB, obj map[string]interface{}) ([]string, field.ErrorList) {
 	t.Helper()
 	ctx := context.Background()
 	pruned := pruning.PruneWithOptions(obj, s.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
@@ -296,7 +296,7 @@ func TestValidationRules(t *testing.T) {
 }
 
 // minimalVaultApp is the smallest valid VaultApp, as unstructured content.
-func minimalVaultApp(t *testing.T) map[string]interface{} {
+func minimalVaultApp(t testing.TB) map[string]interface{} {
 	t.Helper()
 	obj := map[string]interface{}{}
 	if err := yaml.Unmarshal([]byte(`

@@ -79,10 +79,16 @@ func (d *Duration) Err() error {
 	return fmt.Errorf("%s is not a duration (a number and a unit, e.g. 90s, 5m, 1h30m)", d.shown())
 }
 
-// shown is the invalid value, shortened for messages.
+// shown is the invalid value for messages: the string (or the JSON, when
+// it is not one), shortened.
 func (d *Duration) shown() string {
-	if len(d.invalid) > 40 {
-		return d.invalid[:40] + "..."
+	v := d.invalid
+	var s string
+	if json.Unmarshal([]byte(v), &s) == nil {
+		v = s
 	}
-	return d.invalid
+	if len(v) > 40 {
+		return v[:40] + "..."
+	}
+	return v
 }
