@@ -2,7 +2,6 @@ package v1alpha1_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -105,12 +104,20 @@ func readObjects(t *testing.T, path string) []*unstructured.Unstructured {
 	return objs
 }
 
-// vaultApp is an unstructured VaultApp from YAML.
-func vaultApp(t *testing.T, format string, args ...any) *unstructured.Unstructured {
+// vaultApp is testdata/minimal.yaml named name in ns, with the given
+// secrets entries and, if not nil, spec.secret.
+func vaultApp(t *testing.T, name, ns string, secrets []any, secret map[string]any) *unstructured.Unstructured {
 	t.Helper()
-	u := &unstructured.Unstructured{}
-	if err := yaml.Unmarshal([]byte(fmt.Sprintf(format, args...)), &u.Object); err != nil {
+	u := readObjects(t, filepath.Join("testdata", "minimal.yaml"))[0]
+	u.SetName(name)
+	u.SetNamespace(ns)
+	if err := unstructured.SetNestedSlice(u.Object, secrets, "spec", "vault", "secrets"); err != nil {
 		t.Fatal(err)
+	}
+	if secret != nil {
+		if err := unstructured.SetNestedMap(u.Object, secret, "spec", "secret"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return u
 }
@@ -119,26 +126,9 @@ func vaultApp(t *testing.T, format string, args ...any) *unstructured.Unstructur
 // whole-path entries and spec.secret; only the old one takes a name of more
 // than 63 characters.
 func newProbe(t *testing.T) *unstructured.Unstructured {
-	return vaultApp(t, minimalYAML, "probe", "default", `{path: kv/data/probe}`, "secret: {type: Opaque}")
+	return vaultApp(t, "probe", "default", []any{map[string]any{"path": "kv/data/probe"}}, map[string]any{"type": "Opaque"})
 }
 
 func oldProbe(t *testing.T) *unstructured.Unstructured {
-	return vaultApp(t, minimalYAML, strings.Repeat("p", 70), "default", `{path: kv/data/probe, key: k, targetKey: k}`, "")
+	return vaultApp(t, strings.Repeat("p", 70), "default", []any{map[string]any{"path": "kv/data/probe", "key": "k", "targetKey": "k"}}, nil)
 }
-
-// minimalYAML: name, namespace, one secrets entry, and more spec.
-const minimalYAML = `
-apiVersion: app.techweaver.io/v1alpha1
-kind: VaultApp
-metadata: {name: %s, namespace: %s}
-spec:
-  deploymentSpec:
-    selector: {matchLabels: {app: a}}
-    template:
-      metadata: {labels: {app: a}}
-      spec: {containers: [{name: a, image: a}]}
-  vault:
-    role: r
-    secrets: [%s]
-  %s
-`

@@ -295,24 +295,16 @@ func TestValidationRules(t *testing.T) {
 	}
 }
 
-// minimalVaultApp is the smallest valid VaultApp, as unstructured content.
+// minimalVaultApp is the smallest valid VaultApp (testdata/minimal.yaml),
+// as unstructured content.
 func minimalVaultApp(t testing.TB) map[string]interface{} {
 	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", "minimal.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	obj := map[string]interface{}{}
-	if err := yaml.Unmarshal([]byte(`
-apiVersion: app.techweaver.io/v1alpha1
-kind: VaultApp
-metadata: {name: app, namespace: default}
-spec:
-  deploymentSpec:
-    selector: {matchLabels: {app: a}}
-    template:
-      metadata: {labels: {app: a}}
-      spec: {containers: [{name: a, image: a}]}
-  vault:
-    role: r
-    secrets: [{path: kv/data/a, key: k, targetKey: t}]
-`), &obj); err != nil {
+	if err := yaml.Unmarshal(raw, &obj); err != nil {
 		t.Fatal(err)
 	}
 	return obj

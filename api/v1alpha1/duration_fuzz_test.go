@@ -133,31 +133,30 @@ func hasFieldError(app *VaultApp, field string) bool {
 	return false
 }
 
+// decodeApp decodes o into the Go types; a decode error fails the test.
 func decodeApp(t testing.TB, o obj) *VaultApp {
-	t.Helper()
-	b, err := json.Marshal(o)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var app VaultApp
-	if err := json.Unmarshal(b, &app); err != nil {
-		t.Fatalf("a VaultApp failed to decode: %v", err)
-	}
+	viaJSON(t, o, &app)
 	return &app
 }
 
 // deepCopyJSON copies o through JSON (validation defaults and prunes it).
 func deepCopyJSON(t testing.TB, o obj) obj {
+	var out obj
+	viaJSON(t, o, &out)
+	return out
+}
+
+// viaJSON encodes in and decodes it into out.
+func viaJSON(t testing.TB, in, out any) {
 	t.Helper()
-	b, err := json.Marshal(o)
+	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out obj
-	if err := json.Unmarshal(b, &out); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("decode into %T: %v", out, err)
 	}
-	return out
 }
 
 func TestDurationBoundsAgreeWithCRD(t *testing.T) {

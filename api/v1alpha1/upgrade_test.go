@@ -30,7 +30,7 @@ func TestObjectsOfTheOlderCRDKeepWorking(t *testing.T) {
 
 	sample := readObjects(t, filepath.Join("..", "..", "config", "samples", "app_v1alpha1_vaultapp.yaml"))[0]
 	sample.SetNamespace(ns)
-	bad := vaultApp(t, minimalYAML, "bad-grace", ns, `{path: kv/data/a, key: k, targetKey: k}`, "")
+	bad := vaultApp(t, "bad-grace", ns, []any{map[string]any{"path": "kv/data/a", "key": "k", "targetKey": "k"}}, nil)
 	if err := unstructured.SetNestedField(bad.Object, "3000000h", "spec", "vault", "leases", "revokeGracePeriod"); err != nil {
 		t.Fatal(err)
 	}
