@@ -54,12 +54,14 @@ func (m *meter) result(in, out int) error {
 }
 
 // tick is called by the action prepended to every range body (see
-// meterLoops): cost is the body's size in units.
+// meterLoops): cost is the body's size in units. A template can call it
+// too, but never to give units back.
 func (m *meter) tick(cost int) (string, error) {
-	return "", m.charge(cost)
+	return "", m.charge(max(cost, nodeCost))
 }
 
-// writer is the output of one template, counted against the Secret's cap.
+// meteredWriter is the output of one template, counted against the
+// Secret's cap.
 type meteredWriter struct {
 	w io.Writer
 	m *meter

@@ -104,6 +104,7 @@ func TestTemplateWorkIsBounded(t *testing.T) {
 		{"a costly function in a loop", `{{ range 1000000 }}{{ $h := sha256sum $.Values.json }}{{ end }}`, "exceed their evaluation budget"},
 		{"a string doubled in a loop", `{{ $x := "ab" }}{{ range 64 }}{{ $x = printf "%s%s" $x $x }}{{ end }}`, "the result would be over 1 MiB"},
 		{"an indent of a million", `{{ indent 2000000 "x" }}`, "the result would be over 1 MiB"},
+		{"a loop refunding its budget", `{{ range 1000000000000 }}{{ secretdataLoopTick_ -100000 }}{{ end }}`, "exceed their evaluation budget"},
 		{"output over 1 MiB", `{{ range 2000 }}{{ printf "%999s" "" }}{{ end }}`, "would be over the 1 MiB a Secret holds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
