@@ -294,39 +294,3 @@ func TestValidationRules(t *testing.T) {
 		})
 	}
 }
-
-// minimalVaultApp is the smallest valid VaultApp (testdata/minimal.yaml),
-// as unstructured content.
-func minimalVaultApp(t testing.TB) map[string]interface{} {
-	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", "minimal.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	obj := map[string]interface{}{}
-	if err := yaml.Unmarshal(raw, &obj); err != nil {
-		t.Fatal(err)
-	}
-	return obj
-}
-
-// checkValidation validates obj and compares with wantErr ("" for valid,
-// otherwise a substring of the error).
-func checkValidation(t *testing.T, s *crdSchema, obj map[string]interface{}, wantErr string) {
-	t.Helper()
-	pruned, errs := s.validate(t, obj)
-	if len(pruned) > 0 {
-		t.Errorf("pruned %v", pruned)
-	}
-	got := errs.ToAggregate()
-	switch {
-	case wantErr == "" && got != nil:
-		t.Errorf("want valid, got %v", got)
-	case wantErr != "" && got == nil:
-		t.Errorf("want an error containing %q, got none", wantErr)
-	case wantErr != "" && !strings.Contains(got.Error(), wantErr):
-		t.Errorf("want an error containing %q, got %v", wantErr, got)
-	case got != nil && strings.Contains(got.Error(), "evaluating rule") && !strings.Contains(wantErr, "evaluating rule"):
-		t.Errorf("a CEL rule failed to evaluate (a guard is missing): %v", got)
-	}
-}
