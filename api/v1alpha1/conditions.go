@@ -45,8 +45,25 @@ const (
 	ReasonRoleNotAllowed = "RoleNotAllowed"
 	// ReasonPathNotAllowed: the operator's policy does not let this namespace use a path.
 	ReasonPathNotAllowed = "PathNotAllowed"
-	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot catch.
+	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot
+	// catch, or was admitted by an older CRD (VaultApp.ValidateSpec).
 	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonKeyConflict: two sources (entries of spec.vault.secrets, whole
+	// paths, templates) produce the same Secret key; the message names both.
+	// Nothing is written: never a silent overwrite.
+	ReasonKeyConflict = "KeyConflict"
+	// ReasonTemplateFailed: a template of spec.secret.templates did not
+	// render; the message names the template and its line, never a value.
+	// The Secret keeps its last good data.
+	ReasonTemplateFailed = "TemplateFailed"
+	// ReasonSecretTypeInvalid: the data lacks a key the Secret's type
+	// requires (tls.crt and tls.key, or .dockerconfigjson), or the value is
+	// not what the type needs (PEM, JSON with auths).
+	ReasonSecretTypeInvalid = "SecretTypeInvalid"
+	// ReasonNameConflict: an object the VaultApp would manage (Secret,
+	// Deployment, Service, ServiceMonitor) exists and is not controlled by
+	// it; the operator leaves it alone.
+	ReasonNameConflict = "NameConflict"
 	// ReasonSecretWriteFailed: the Kubernetes Secret could not be written.
 	ReasonSecretWriteFailed = "SecretWriteFailed"
 	// ReasonDeploymentApplyFailed: the Deployment could not be created or updated.
@@ -78,10 +95,12 @@ const (
 	ReasonLeaseRevoked = "LeaseRevoked"
 	// ReasonLeaseRevokeFailed: a lease could not be revoked; the finalizer stays and the revocation is retried.
 	ReasonLeaseRevokeFailed = "LeaseRevokeFailed"
-	// ReasonNameConflict: an object with the name the VaultApp would use
-	// (Deployment, Secret, Service, ServiceMonitor) exists and is not the
-	// VaultApp's; it is left untouched.
-	ReasonNameConflict = "NameConflict"
+	// ReasonDriftRepaired (event): a managed object was changed or deleted by
+	// someone else and the operator restored it.
+	ReasonDriftRepaired = "DriftRepaired"
+	// ReasonRolloutStarted (event): the Deployment's pods are being replaced;
+	// the message says why (new secret data, spec change).
+	ReasonRolloutStarted = "RolloutStarted"
 	// ReasonSecretRotated (event): the Secret's data changed in Vault and was updated.
 	ReasonSecretRotated = "SecretRotated"
 )
@@ -137,6 +156,12 @@ const (
 	AdoptAnnotation = "vaultapp.techweaver.io/adopt"
 	// RevokeLeasesFinalizer keeps a deleted VaultApp until its leases are revoked.
 	RevokeLeasesFinalizer = "vaultapp.techweaver.io/revoke-leases"
+	// RefreshRequestedAnnotation on a VaultApp asks the operator to re-read
+	// Vault at once. Any new value is one request, e.g.
+	// kubectl annotate vaultapp NAME vaultapp.techweaver.io/refresh-requested-at="$(date +%s)" --overwrite
+	// status.lastHandledRefreshRequest records the value handled, so each
+	// request runs once.
+	RefreshRequestedAnnotation = "vaultapp.techweaver.io/refresh-requested-at"
 )
 
 // SecretNameFor is the name of the Secret a VaultApp writes.

@@ -50,7 +50,7 @@ path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
 				DeploymentSpec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
 					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
 						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1"}}}}},
-				Vault: appv1alpha1.VaultSpec{Role: "bench-apps", RefreshInterval: &metav1.Duration{Duration: refresh},
+				Vault: appv1alpha1.VaultSpec{Role: "bench-apps", RefreshInterval: appv1alpha1.NewDuration(refresh),
 					Secrets: []appv1alpha1.SecretRef{{Path: fmt.Sprintf("kv/data/bench/app-%d", i), Key: "password", TargetKey: "password"}}},
 			},
 		}

@@ -7,7 +7,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
 // TestDatabaseCredentialsLifecycle follows one lease of Vault's database
@@ -19,7 +20,7 @@ func TestDatabaseCredentialsLifecycle(t *testing.T) {
 	defer showOperatorLog(t)
 	ctx := context.Background()
 	app := loadExample("examples/dynamic/billing-db.yaml")
-	app.Spec.Vault.Leases.RevokeGracePeriod = &metav1.Duration{Duration: 3 * time.Second} // the example's 30s outlives the test's 65s max TTL
+	app.Spec.Vault.Leases.RevokeGracePeriod = appv1alpha1.NewDuration(3 * time.Second) // the example's 30s outlives the test's 65s max TTL
 	ns, name := app.Namespace, app.Name
 	Expect(testRig.EnsureNamespace(ctx, ns)).To(Succeed())
 	Expect(testRig.Client.Create(ctx, app)).To(Succeed())

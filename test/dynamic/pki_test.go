@@ -9,7 +9,8 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
 // TestPKICertificateRotation: the example's certificate (TTL shortened to
@@ -22,7 +23,7 @@ func TestPKICertificateRotation(t *testing.T) {
 	defer showOperatorLog(t)
 	ctx := context.Background()
 	app := loadExample("examples/dynamic/web-tls.yaml")
-	app.Spec.Vault.Issue[0].PKI.TTL = &metav1.Duration{Duration: 30 * time.Second}
+	app.Spec.Vault.Issue[0].PKI.TTL = appv1alpha1.NewDuration(30 * time.Second)
 	ns, name := app.Namespace, app.Name
 	Expect(testRig.EnsureNamespace(ctx, ns)).To(Succeed())
 	Expect(testRig.Client.Create(ctx, app)).To(Succeed())

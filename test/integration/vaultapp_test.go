@@ -83,7 +83,7 @@ func newApp(ns, name string, secrets ...appv1alpha1.SecretRef) *appv1alpha1.Vaul
 						Ports: []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9090}}}}}},
 			},
 			Vault: appv1alpha1.VaultSpec{Role: "apps", Secrets: secrets,
-				RefreshInterval: &metav1.Duration{Duration: 10 * time.Second}},
+				RefreshInterval: appv1alpha1.NewDuration(10 * time.Second)},
 		},
 	}
 }
@@ -303,7 +303,7 @@ func TestVaultAppValidation(t *testing.T) {
 
 	dup := newApp(ns, "dup", appv1alpha1.SecretRef{Path: "kv/data/x", Key: "a", TargetKey: "same"},
 		appv1alpha1.SecretRef{Path: "kv/data/y", Key: "b", TargetKey: "same"})
-	Expect(testRig.Client.Create(context.Background(), dup)).To(MatchError(ContainSubstring(`spec.vault.secrets[1]: Duplicate value: {"targetKey":"same"}`)))
+	Expect(testRig.Client.Create(context.Background(), dup)).To(MatchError(ContainSubstring(`key same already exists evaluating rule: Duplicate value`)))
 
 	badKey := newApp(ns, "badkey", appv1alpha1.SecretRef{Path: "kv/data/x", Key: "a", TargetKey: "no/slash"})
 	Expect(testRig.Client.Create(context.Background(), badKey)).To(MatchError(ContainSubstring("targetKey")))
@@ -312,7 +312,7 @@ func TestVaultAppValidation(t *testing.T) {
 	Expect(testRig.Client.Create(context.Background(), badPath)).To(MatchError(ContainSubstring("'..'")))
 
 	fast := newApp(ns, "fast", appv1alpha1.SecretRef{Path: "kv/data/x", Key: "a", TargetKey: "a"})
-	fast.Spec.Vault.RefreshInterval = &metav1.Duration{Duration: time.Second}
+	fast.Spec.Vault.RefreshInterval = appv1alpha1.NewDuration(time.Second)
 	Expect(testRig.Client.Create(context.Background(), fast)).To(MatchError(ContainSubstring("at least 10s")))
 
 	none := newApp(ns, "none")
