@@ -15,6 +15,8 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
+// createApps creates Secrets and Deployments app-<from>..app-<to-1>, each
+// pushing its Secret to secret/data/<ns>/<name>.
 func createApps(ns string, from, to int) error {
 	ctx := context.Background()
 	for i := from; i < to; i++ {
@@ -30,6 +32,7 @@ func createApps(ns string, from, to int) error {
 	return nil
 }
 
+// synced is a poller of how many of those apps Vault holds.
 func synced(ns string, from, to int) func() int {
 	return func() int {
 		n := 0

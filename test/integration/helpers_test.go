@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"maps"
 	"time"
 
 	. "github.com/onsi/gomega"
@@ -11,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
@@ -21,6 +23,20 @@ func newApp(ns, name string, secrets ...appv1alpha1.SecretRef) *appv1alpha1.Vaul
 	app.Spec.DeploymentSpec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "metrics", ContainerPort: 9090}}
 	app.Spec.Vault.RefreshInterval = &metav1.Duration{Duration: 10 * time.Second}
 	return app
+}
+
+// pushedCreds creates, in a namespace of its own named after prefix, the
+// Secret "creds" (k=v) and the Deployment "app" pushing it to
+// secret/data/<namespace> (annotated with ann too), waits until Vault holds
+// it, and returns the namespace.
+func pushedCreds(prefix string, ann map[string]string) string {
+	ns := env.Namespace(prefix)
+	env.Create(e2e.NewSecret(ns, "creds", "k", "v"))
+	annotations := map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}
+	maps.Copy(annotations, ann)
+	env.Create(e2e.NewDeployment(ns, "app", annotations, "creds"))
+	env.EventuallyKV("secret/data/" + ns + "/creds").WithOffset(1).ShouldNot(BeNil())
+	return ns
 }
 
 // customMetadata reads the custom metadata of a KV v2 secret as root.

@@ -55,10 +55,7 @@ func TestPushNeverTakesOverForeignData(t *testing.T) {
 // operator wrote was changed to another owner, deletion leaves it alone.
 func TestPushLeavesDataThatChangedHandsOnDelete(t *testing.T) {
 	RegisterTestingT(t)
-	ns := env.Namespace("handover")
-	env.Create(e2e.NewSecret(ns, "creds", "k", "v"))
-	env.Create(e2e.NewDeployment(ns, "app", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}, "creds"))
-	env.EventuallyKV("secret/data/" + ns + "/creds").ShouldNot(BeNil())
+	ns := pushedCreds("handover", nil)
 	Eventually(func() int { return len(env.PushRecord(ns, "app").Locations) }, 10*time.Second).Should(Equal(1))
 	_, err := env.Vault.Root.Logical().Write("secret/metadata/"+ns+"/creds", map[string]any{
 		"custom_metadata": map[string]any{vault.MetaOwner: "someone/else"}})

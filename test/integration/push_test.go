@@ -70,10 +70,7 @@ func TestPushSecretChangeReachesVaultWithoutPeriodicReconcile(t *testing.T) {
 
 func TestPushDeletionRemovesWhatWasWritten(t *testing.T) {
 	RegisterTestingT(t)
-	ns := env.Namespace("delete")
-	env.Create(e2e.NewSecret(ns, "creds", "k", "v"))
-	env.Create(e2e.NewDeployment(ns, "app", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}, "creds"))
-	env.EventuallyKV("secret/data/" + ns + "/creds").ShouldNot(BeNil())
+	ns := pushedCreds("delete", nil)
 	// A secret the operator did not write, next to the one it did.
 	_, err := env.Vault.Root.Logical().Write("secret/data/"+ns+"/manual", map[string]any{"data": map[string]any{"x": "y"}})
 	Expect(err).NotTo(HaveOccurred())
@@ -87,11 +84,7 @@ func TestPushDeletionRemovesWhatWasWritten(t *testing.T) {
 
 func TestPushPreserveOnDeleteKeepsVaultData(t *testing.T) {
 	RegisterTestingT(t)
-	ns := env.Namespace("preserve")
-	env.Create(e2e.NewSecret(ns, "creds", "k", "v"))
-	env.Create(e2e.NewDeployment(ns, "app", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns,
-		pushsync.AnnotationPreserveOnDelete: "true"}, "creds"))
-	env.EventuallyKV("secret/data/" + ns + "/creds").ShouldNot(BeNil())
+	ns := pushedCreds("preserve", map[string]string{pushsync.AnnotationPreserveOnDelete: "true"})
 	Eventually(func() int { return len(env.PushRecord(ns, "app").Locations) }, 10*time.Second).Should(Equal(1))
 	Expect(env.Client.Delete(context.Background(), e2e.Get(env.Client, ns, "app", &appsv1.Deployment{}))).To(Succeed())
 	Eventually(env.Gone(ns, "app", &appsv1.Deployment{}), 20*time.Second).Should(BeTrue())
@@ -123,11 +116,7 @@ func TestPushPeriodicReconcileRestoresDeletedVaultData(t *testing.T) {
 		t.Skip("waits for the 30s minimum interval")
 	}
 	RegisterTestingT(t)
-	ns := env.Namespace("periodic")
-	env.Create(e2e.NewSecret(ns, "creds", "k", "v"))
-	env.Create(e2e.NewDeployment(ns, "app", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns,
-		pushsync.AnnotationReconcile: "30s"}, "creds"))
-	env.EventuallyKV("secret/data/" + ns + "/creds").ShouldNot(BeNil())
+	ns := pushedCreds("periodic", map[string]string{pushsync.AnnotationReconcile: "30s"})
 	_, err := env.Vault.Root.Logical().Delete("secret/metadata/" + ns + "/creds")
 	Expect(err).NotTo(HaveOccurred())
 	Eventually(func() map[string]any { return env.ReadKV("secret/data/" + ns + "/creds") }, 50*time.Second, time.Second).
@@ -186,10 +175,7 @@ func TestPushErrorsAreReportedAsEventsAndMetrics(t *testing.T) {
 
 func TestPushIdleSendsNothing(t *testing.T) {
 	RegisterTestingT(t)
-	ns := env.Namespace("idle")
-	env.Create(e2e.NewSecret(ns, "creds", "k", "v"))
-	env.Create(e2e.NewDeployment(ns, "app", map[string]string{pushsync.AnnotationPath: "secret/data/" + ns}, "creds"))
-	env.EventuallyKV("secret/data/" + ns + "/creds").ShouldNot(BeNil())
+	ns := pushedCreds("idle", nil)
 	Eventually(func() int { return len(env.PushRecord(ns, "app").Locations) }, 10*time.Second).Should(Equal(1))
 
 	writes := op.Metric("vault_sync_operator_vault_requests_total", "kind", "write", "code", "204|200")
