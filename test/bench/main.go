@@ -101,6 +101,9 @@ func run(cfg config) error {
 	defer r.Stop()
 	env := e2e.NewEnv(r)
 	defer env.Close()
+	if err := env.GrantEverything(ctx); err != nil {
+		return err
+	}
 	rc := *r.RestConfig
 	rc.QPS, rc.Burst = 2000, 4000
 	c, err := client.New(&rc, client.Options{Scheme: rig.Scheme()})

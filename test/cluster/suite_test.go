@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 		if err := e.WriteOperatorRole(context.Background(), "billing-app", e2e.ReadPolicy("kv/*"), ""); err != nil {
 			return err
 		}
+		if err := e.GrantEverything(context.Background()); err != nil {
+			return err
+		}
 		op, err = e.StartProcess(e2e.Launch{Args: []string{"--vaultapp-refresh-interval=10s"}})
 		return err
 	}))

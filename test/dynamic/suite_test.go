@@ -45,6 +45,9 @@ func TestMain(m *testing.M) {
 		if err := writeRoles(ctx, e); err != nil {
 			return err
 		}
+		if err := e.GrantEverything(ctx); err != nil {
+			return err
+		}
 		// The tests' Vault TTLs are seconds, so the operator runs with a
 		// renewal at half of a lease and a short revocation grace.
 		op, err = e.StartProcess(e2e.Launch{Args: []string{"--vaultapp-refresh-interval=10s", "--vault-jwt-audience=" + audience,

@@ -5,6 +5,7 @@
 package ha
 
 import (
+	"context"
 	"os"
 	"testing"
 	"time"
@@ -18,7 +19,10 @@ import (
 var env *e2e.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(e2e.Main(m, rig.Options{CRDDirectoryPaths: e2e.CRDPaths()}, func(e *e2e.Env) error { env = e; return nil }))
+	os.Exit(e2e.Main(m, rig.Options{CRDDirectoryPaths: e2e.CRDPaths()}, func(e *e2e.Env) error {
+		env = e
+		return e.GrantEverything(context.Background())
+	}))
 }
 
 // startReplicas starts two operator processes electing a leader, stopped

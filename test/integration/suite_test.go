@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 		if err := prepareVault(e); err != nil {
 			return err
 		}
+		if err := e.GrantEverything(context.Background()); err != nil {
+			return err
+		}
 		// The operator as a user would run it out of cluster, with a small
 		// request limit (Vault's default is 32 MiB) so that the size test
 		// needs no 32 MiB of Secrets.

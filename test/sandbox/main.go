@@ -75,7 +75,8 @@ func run(verbose, withCluster bool) error {
 	}
 	say("operator running (metrics http://%s/metrics, probes http://%s/readyz)", op.MetricsAddr, op.ProbeAddr)
 
-	for _, f := range []string{"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml", "examples/dynamic/web-tls.yaml"} {
+	for _, f := range []string{"examples/grants/billing-service.yaml", "examples/grants/push-examples.yaml", "examples/grants/dynamic-examples.yaml",
+		"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml", "examples/dynamic/web-tls.yaml"} {
 		say("applying %s", f)
 		if err := manifests.CreateFile(ctx, r.Client, filepath.Join(env.Root, f)); err != nil {
 			return err

@@ -78,6 +78,9 @@ func run(n int, ttl, window time.Duration) (*result, error) {
 	defer r.Stop()
 	env := e2e.NewEnv(r)
 	defer env.Close()
+	if err := env.GrantEverything(ctx); err != nil {
+		return nil, err
+	}
 	pg, err := env.StartPostgres()
 	if err != nil {
 		return nil, err
