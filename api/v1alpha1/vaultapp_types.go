@@ -121,6 +121,13 @@ type VaultAppStatus struct {
 	// +optional
 	Leases []LeaseStatus `json:"leases,omitempty"`
 
+	// SourceVersion is a keyed hash of the values read from Vault, before
+	// templates: when SecretVersion changes and SourceVersion does not, a
+	// template changed, not the data (the rollout's reason).
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	SourceVersion string `json:"sourceVersion,omitempty"`
+
 	// LastHandledRefreshRequest is the value of the annotation
 	// vaultapp.techweaver.io/refresh-requested-at that the operator last
 	// acted on: a different value makes it re-read Vault at once.

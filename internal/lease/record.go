@@ -38,6 +38,9 @@ type Issued struct {
 	Serial   string     `json:"serial,omitempty"`
 	// Request is a hash of the issue request, so a changed request issues anew.
 	Request string `json:"request,omitempty"`
+	// Keys are the names (never the values) of the secret's keys, so that
+	// a kept secret's values can be found again in the Secret.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // Record is the content of Annotation.

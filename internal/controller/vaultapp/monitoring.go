@@ -34,6 +34,10 @@ func (r *Reconciler) reconcileMonitoring(ctx context.Context, p *pass) (ctrl.Res
 	if mon == nil || !mon.Enabled {
 		return ctrl.Result{}, r.removeMonitoring(ctx, app)
 	}
+	if p.monitoringInvalid != nil {
+		_ = r.fail(ctx, app, appv1alpha1.ConditionMonitoringReady, appv1alpha1.ReasonInvalidSpec, p.monitoringInvalid)
+		return ctrl.Result{}, nil // the spec's next change wakes it
+	}
 	port, ok := desired.MetricsPort(app)
 	if !ok {
 		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonNoMetricsPort,

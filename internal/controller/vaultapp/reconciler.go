@@ -7,14 +7,19 @@ package vaultapp
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/identity"
@@ -94,6 +99,10 @@ type pass struct {
 	version string
 	// rolloutPending: the Secret is current but the rollout waits its turn.
 	rolloutPending bool
+	// rolloutReason says why a changed secret version rolls the pods.
+	rolloutReason string
+	// monitoringInvalid is what is wrong with spec.monitoring, if anything.
+	monitoringInvalid error
 	// revokeAt is when the next replaced lease is due for revocation.
 	revokeAt time.Time
 }
@@ -136,6 +145,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 	}()
 	p := &pass{app: app}
+	if err := r.checkSpec(ctx, p); err != nil {
+		return ctrl.Result{}, err
+	}
 	for _, s := range steps {
 		res, err := s(r, ctx, p)
 		if err != nil {
@@ -144,6 +156,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		result = soonest(result, res)
 	}
 	return soonest(result, ctrl.Result{RequeueAfter: r.nextWake(p)}), nil
+}
+
+// checkSpec refuses, with InvalidSpec and no retry until the spec changes,
+// what the CRD admits today only if an older CRD admitted it (a duration Go
+// cannot use, a name that makes invalid labels): one bad object never stops
+// the others.
+// A bad spec.monitoring only keeps monitoring from being set up.
+func (r *Reconciler) checkSpec(ctx context.Context, p *pass) error {
+	app := p.app
+	var errs, monitoring field.ErrorList
+	for _, e := range app.ValidateSpec() {
+		if strings.HasPrefix(e.Field, "spec.monitoring") {
+			monitoring = append(monitoring, e)
+		} else {
+			errs = append(errs, e)
+		}
+	}
+	if len(monitoring) > 0 {
+		p.monitoringInvalid = fmt.Errorf("spec.monitoring is invalid: %w", monitoring.ToAggregate())
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("the spec is invalid (fix it and the VaultApp is reconciled again): %w", errs.ToAggregate())
+	mark(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionFalse, appv1alpha1.ReasonInvalidSpec, err.Error())
+	return reconcile.TerminalError(r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonInvalidSpec, err))
 }
 
 // nextWake is when to run again: the refresh interval (static values are

@@ -33,7 +33,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	r.leases = lease.NewBook()
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
-		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, refreshRequested{}))).
 		Owns(&appsv1.Deployment{}, builder.OnlyMetadata).
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.Service{}).
@@ -77,4 +77,17 @@ func (r *Reconciler) tokenReplacedSource() source.Source {
 		func(_ context.Context, app types.NamespacedName) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: app}}
 		}))
+}
+
+// refreshRequested passes an update that sets a new refresh request
+// (vaultapp.techweaver.io/refresh-requested-at): annotations do not move
+// the generation.
+type refreshRequested struct{ predicate.Funcs }
+
+func (refreshRequested) Update(e event.UpdateEvent) bool {
+	if e.ObjectOld == nil || e.ObjectNew == nil {
+		return false
+	}
+	k := appv1alpha1.RefreshRequestedAnnotation
+	return e.ObjectNew.GetAnnotations()[k] != e.ObjectOld.GetAnnotations()[k]
 }
