@@ -10,7 +10,6 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
-
 // Watches tells whether the policy reads VaultGrants, so that a controller
 // watches them.
 func (p *Policy) Watches() bool { return p != nil && p.Objects != nil }

@@ -2,8 +2,8 @@ package vault
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
