@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -104,11 +105,11 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		o.WatchNamespaces = append(o.WatchNamespaces, splitList(s)...)
 		return nil
 	})
-	fs.Func("allowed-vault-paths", "Comma-separated templates of the Vault paths objects may reach, e.g. \"secret/data/{{namespace}}/*\" ({{namespace}}, {{cluster}}, trailing *). Default: all.", func(s string) error {
+	fs.Func("allowed-vault-paths", "Comma-separated Vault paths objects of every namespace may read and write through the operator, as templates such as \"secret/data/{{namespace}}/*\" ({{namespace}}, {{cluster}}; \"/*\" as the last segment). A static alternative to VaultGrants.", func(s string) error {
 		o.AllowedVaultPaths = append(o.AllowedVaultPaths, splitList(s)...)
 		return nil
 	})
-	fs.Func("allowed-vaultapp-roles", "Comma-separated templates of the Vault roles VaultApps may use, e.g. \"{{namespace}}-*\". Default: all.", func(s string) error {
+	fs.Func("allowed-vaultapp-roles", "Comma-separated Vault roles (at the operator's auth mount) VaultApps of every namespace may use, exactly or as templates such as \"{{namespace}}\" or \"{{namespace}}-app\" (\"*\" alone: all). A static alternative to VaultGrants.", func(s string) error {
 		o.AllowedVaultAppRoles = append(o.AllowedVaultAppRoles, splitList(s)...)
 		return nil
 	})
@@ -152,6 +153,9 @@ func (o Options) Validate() error {
 		return fmt.Errorf("--lease-revoke-grace must not be negative")
 	}
 	if err := validateIdentity(o); err != nil {
+		return err
+	}
+	if _, err := policy.FromFlags(o.AllowedVaultPaths, o.AllowedVaultAppRoles); err != nil {
 		return err
 	}
 	return o.Vault.Validate()

@@ -59,10 +59,20 @@ type Policy struct {
 }
 
 // DeniedError is a path or role the policy does not allow.
-type DeniedError struct{ What, Value, Namespace, Why string }
+type DeniedError struct {
+	What, Value string
+	// Access is what was asked of a path (empty for a role).
+	Access    Access
+	Namespace string
+	Why       string
+}
 
 func (e *DeniedError) Error() string {
-	return fmt.Sprintf("%s %q is not allowed for namespace %s: %s", e.What, e.Value, e.Namespace, e.Why)
+	what := fmt.Sprintf("%s %q", e.What, e.Value)
+	if e.Access != "" {
+		what += " (" + string(e.Access) + ")"
+	}
+	return fmt.Sprintf("%s is not allowed for namespace %s: %s", what, e.Namespace, e.Why)
 }
 
 const notGranted = "no VaultGrant for this namespace grants it; a cluster admin grants it with a VaultGrant (docs/tenancy.md)"
@@ -115,7 +125,7 @@ func (p *Policy) AllowPath(ctx context.Context, namespace, path string, access A
 			}
 		}
 	}
-	return &DeniedError{What: "vault path", Value: path + " (" + string(access) + ")", Namespace: namespace, Why: notGranted}
+	return &DeniedError{What: "vault path", Value: path, Access: access, Namespace: namespace, Why: notGranted}
 }
 
 // grants are the grants that apply to namespace.

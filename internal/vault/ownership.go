@@ -178,7 +178,11 @@ func CheckOwner(loc Location, custom map[string]any, owner Owner) (restamp bool,
 
 // OwnerMetadata is the custom metadata that claims a KV v2 secret for owner.
 func OwnerMetadata(owner Owner) map[string]any {
-	return map[string]any{MetaManagedBy: managedBy, MetaOwner: owner.Name, MetaOwnerUID: owner.UID}
+	md := map[string]any{MetaManagedBy: managedBy, MetaOwner: owner.Name}
+	if owner.UID != "" { // Vault refuses empty custom metadata values
+		md[MetaOwnerUID] = owner.UID
+	}
+	return md
 }
 
 func conflict(loc Location, why string) error {

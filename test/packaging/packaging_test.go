@@ -88,12 +88,13 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 	}
 	want := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets", "services"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets", "services"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps"}, Verbs: []string{"get", "list", "patch", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/finalizers"}, Verbs: []string{"update"}},
-		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"get", "patch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"patch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultgrants"}, Verbs: []string{"get", "list", "watch"}},
 		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "get", "list", "patch", "watch"}},
-		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch"}},
 	}
 	if !reflect.DeepEqual(role.Rules, want) {
 		got, _ := yaml.Marshal(role.Rules)
@@ -135,15 +136,17 @@ func TestHelmChartInstalls(t *testing.T) {
 		"defaults": nil,
 		"production": {"--set", "replicaCount=2", "--set", "clusterName=prod-eu", "--set", "watchNamespaces={team-a,team-b}",
 			"--set", "vault.caSecret=vault-ca", "--set", "vault.namespace=admin", "--set", "vault.jwtAudience=vault",
-			"--set", "metrics.serviceMonitor.enabled=true", "--set-json", `policy.allowedVaultPaths=["secret/data/{{namespace}}/*"]`, "--set-json", `policy.allowedVaultAppRoles=["{{namespace}}-*"]`, "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi",
+			"--set", "metrics.serviceMonitor.enabled=true", "--set-json", `policy.allowedVaultPaths=["secret/data/{{namespace}}/*"]`, "--set-json", `policy.allowedVaultAppRoles=["{{namespace}}"]`, "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi",
 			"--set", "vault.identity=workload", "--set", "vault.authMethod=jwt", "--set", "maxRolloutsPerSecond=5", "--set", "leases.revokeGrace=2m",
 			"--set-json", `extraArgs=["--vault-token-store-namespace=-"]`},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
 			ns := "helm-" + name
-			if err := env.EnsureNamespace(ctx, ns); err != nil {
-				t.Fatal(err)
+			for _, n := range []string{ns, "team-a", "team-b"} {
+				if err := env.EnsureNamespace(ctx, n); err != nil {
+					t.Fatal(err)
+				}
 			}
 			out := run(t, env.Binaries.Helm, append([]string{"template", "vso-" + name, "charts/vault-sync-operator", "--namespace", ns, "--include-crds"}, args...)...)
 			objs, err := manifests.Decode(out)
@@ -151,8 +154,8 @@ func TestHelmChartInstalls(t *testing.T) {
 				t.Fatal(err)
 			}
 			crds, rest := splitCRDs(objs)
-			if len(crds) != 1 {
-				t.Fatalf("chart has %d CRDs, want the VaultApp CRD", len(crds))
+			if len(crds) != 2 {
+				t.Fatalf("chart has %d CRDs, want VaultApp and VaultGrant", len(crds))
 			}
 			for _, c := range crds {
 				if err := env.Client.Create(ctx, c, client.DryRunAll); err != nil {
@@ -180,13 +183,14 @@ func TestHelmChartInstalls(t *testing.T) {
 			}
 			if name == "production" {
 				for _, want := range []string{"--cluster-name=prod-eu", "--watch-namespaces=team-a,team-b", "--vault-ca-cert=/etc/vault-ca/ca.crt", "--vault-namespace=admin", "--zap-log-level=debug",
-					"--allowed-vault-paths=secret/data/{{namespace}}/*", "--allowed-vaultapp-roles={{namespace}}-*",
+					"--allowed-vault-paths=secret/data/{{namespace}}/*", "--allowed-vaultapp-roles={{namespace}}",
 					"--vault-identity=workload", "--vault-auth-method=jwt", "--max-rollouts-per-second=5", "--lease-revoke-grace=2m", "--vault-token-store-namespace=-"} {
 					if !strings.Contains(args, want) {
 						t.Errorf("args %q lack %q", args, want)
 					}
 				}
 				find(t, rest, "ServiceMonitor")
+				expectNamespacedRBAC(t, rest)
 				if o.VaultIdentity != "workload" || o.MaxRolloutsPerSecond != 5 || o.LeaseRevokeGrace != 2*time.Minute {
 					t.Errorf("parsed options = %+v", o)
 				}
@@ -228,6 +232,55 @@ func TestPlainManifestsInstall(t *testing.T) {
 	probe := nestedStrings(dep, "spec", "template", "spec", "containers", "0", "livenessProbe", "httpGet", "path")
 	if len(probe) != 1 || probe[0] != "/healthz/ping" {
 		t.Errorf("liveness probe %v, want the process-only /healthz/ping", probe)
+	}
+}
+
+// TestWatchNamespacesOverlayInstalls: the kustomize overlay for
+// --watch-namespaces renders and installs, with the operator's rules in a
+// Role per watched namespace and no cluster-wide binding of them.
+func TestWatchNamespacesOverlayInstalls(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []string{"team-a", "team-b"} {
+		if err := env.EnsureNamespace(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := run(t, env.Binaries.Kubectl, "kustomize", "config/overlays/watch-namespaces")
+	objs, err := manifests.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest := splitCRDs(objs)
+	if err := manifests.Apply(ctx, env.Client, rest); err != nil {
+		t.Fatal(err)
+	}
+	expectNamespacedRBAC(t, rest)
+	args := strings.Join(nestedStrings(find(t, rest, "Deployment"), "spec", "template", "spec", "containers", "0", "args"), " ")
+	if !strings.Contains(args, "--watch-namespaces=team-a,team-b") {
+		t.Errorf("args %q", args)
+	}
+}
+
+// expectNamespacedRBAC: the operator's rules are in Roles of team-a and
+// team-b, and the only ClusterRoleBinding to the operator grants reading
+// VaultGrants.
+func expectNamespacedRBAC(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	roles := map[string]bool{}
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "Role":
+			if rules, _, _ := unstructured.NestedSlice(o.Object, "rules"); len(rules) > 3 {
+				roles[o.GetNamespace()] = true
+			}
+		case "ClusterRoleBinding":
+			if ref := nestedStrings(o, "roleRef", "name"); len(ref) != 1 || !strings.HasSuffix(ref[0], "-vaultgrants") {
+				t.Errorf("ClusterRoleBinding %s binds %v cluster-wide", o.GetName(), ref)
+			}
+		}
+	}
+	if !roles["team-a"] || !roles["team-b"] {
+		t.Errorf("the operator's rules are not in Roles of both watched namespaces: %v", roles)
 	}
 }
 

@@ -80,10 +80,11 @@ type Reconciler struct {
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/finalizers,verbs=update
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultgrants,verbs=get;list;watch
-// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/status,verbs=get;patch
+// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/status,verbs=patch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=create
-// +kubebuilder:rbac:groups="",resources=secrets;services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;patch;delete
 
 // pass is one reconcile of one VaultApp, filled in by the steps in order.
 type pass struct {
