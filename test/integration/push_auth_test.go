@@ -73,7 +73,7 @@ func TestPushPathPolicy(t *testing.T) {
 	denials := op.Metric("vault_sync_operator_policy_denials_total", "kind", "path")
 	before := denials()
 	events, err := reconcile("secret/data/victim-team/db")
-	Expect(err).To(MatchError(ContainSubstring(`vault path "secret/data/victim-team/db/creds" is not allowed for namespace ` + ns)))
+	Expect(err).To(MatchError(ContainSubstring(`vault path "secret/data/victim-team/db/creds" (write) is not allowed for namespace ` + ns)))
 	Expect(<-events).To(HavePrefix("Warning PathNotAllowed"))
 	Expect(env.ReadKV("secret/data/victim-team/db/creds")).To(BeNil())
 	Expect(denials()).To(Equal(before + 1))
