@@ -3,7 +3,7 @@
 # outside the clone, keyed by the tool module's go.mod/go.sum, so a rebuild
 # happens only when a pinned version changes.
 #
-#   hack/tools/install.sh [kube|etcd|vault|gen ...]   (default: all)
+#   hack/tools/install.sh [kube|etcd|vault|gen|promop ...]   (default: all)
 #
 # Prints nothing but progress on stderr; prints the bin directory of each tool
 # set on stdout with `--print-dir NAME`.
@@ -28,15 +28,27 @@ build() {
   (cd "$here/$name" && GOFLAGS=-mod=mod CGO_ENABLED=0 go build -trimpath -ldflags="$ldflags" -o "$dir/bin/" "$@")
   # go names the etcd binary after its module path ("server"); the rig wants "etcd".
   if [[ -e "$dir/bin/server" ]]; then mv "$dir/bin/server" "$dir/bin/etcd"; fi
+  if [[ "$name" == promop ]]; then promop_extras "$dir"; fi
   touch "$dir/.complete"
   echo "built $name tools in $((SECONDS - start))s" >&2
+}
+
+# promop_extras DIR: names the operator binary and copies the CRDs that
+# prometheus-operator's module ships for exactly this version into DIR/crds.
+promop_extras() {
+  mv "$1/bin/operator" "$1/bin/prometheus-operator"
+  local mod
+  mod="$(cd "$here/promop" && GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' github.com/prometheus-operator/prometheus-operator)"
+  mkdir -p "$1/crds"
+  cp "$mod"/example/prometheus-operator-crd/*.yaml "$1/crds/"
+  chmod u+w "$1"/crds/*.yaml
 }
 
 if [[ "${1:-}" == "--print-dir" ]]; then
   echo "$(dir_of "$2")/bin"; exit 0
 fi
 
-targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(etcd gen vault kube)
+targets=("$@"); [[ ${#targets[@]} -eq 0 ]] && targets=(etcd gen vault kube promop)
 for t in "${targets[@]}"; do
   case "$t" in
     kube)  build kube "-s -w" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
@@ -44,6 +56,7 @@ for t in "${targets[@]}"; do
     etcd)  build etcd "-s -w" go.etcd.io/etcd/server/v3 ;;
     vault) build vault "-s -w" github.com/hashicorp/vault ;;
     gen)   build gen "-s -w" sigs.k8s.io/controller-tools/cmd/controller-gen helm.sh/helm/v3/cmd/helm sigs.k8s.io/kwok/cmd/kwok ;;
+    promop) build promop "-s -w" github.com/prometheus-operator/prometheus-operator/cmd/operator ./promql-signal ;;
     *) echo "unknown tool set $t" >&2; exit 2 ;;
   esac
 done
