@@ -84,6 +84,7 @@ func run(verbose, withCluster bool) error {
 	go func() { opDone <- op.Start(opCtx) }()
 	defer func() { opCancel(); <-opDone }()
 	say("operator running (metrics http://127.0.0.1:8080/metrics, probes http://127.0.0.1:8081/readyz)")
+	startPrometheus(ctx, r, root, opts.MetricsAddr)
 
 	for _, f := range []string{"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml", "examples/dynamic/web-tls.yaml"} {
 		say("applying %s", f)
