@@ -3,6 +3,7 @@ package chart
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,7 +93,7 @@ func TestPodDisruptionBudgetOnlyWithReplicas(t *testing.T) {
 		t.Error("a PodDisruptionBudget with one replica")
 	}
 	pdb := findKind(t, render(t, "--set", "replicaCount=2"), "PodDisruptionBudget")
-	if v, _, _ := unstructured.NestedFieldNoCopy(pdb.Object, "spec", "minAvailable"); v != int64(1) {
+	if v, _, _ := unstructured.NestedFieldNoCopy(pdb.Object, "spec", "minAvailable"); fmt.Sprint(v) != "1" {
 		t.Errorf("minAvailable %v, want 1", v)
 	}
 	sel, _, _ := unstructured.NestedStringMap(pdb.Object, "spec", "selector", "matchLabels")
