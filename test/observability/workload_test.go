@@ -24,6 +24,7 @@ import (
 //   - dynamic secrets: database credentials renewed every 10s and a
 //     certificate of at most 3 minutes (expiring "soon" from the start);
 //   - a Vault outage long enough for a renewal to fail, then recovery;
+//   - a certificate request changed while the role may no longer issue;
 //   - deleting the database VaultApp, which revokes its lease.
 //
 // Each step waits until Prometheus has scraped its effect.
@@ -68,6 +69,8 @@ func runWorkload(t *testing.T, ctx context.Context) {
 	testRig.Vault.Proxy.SetDown(false)
 	waitSeries(t, ctx, `increase(vault_sync_operator_lease_renewals_total{result="success"}[15s]) > 0`, 60*time.Second)
 
+	failReissue(t, ctx)
+
 	var db appv1alpha1.VaultApp
 	if err := testRig.Client.Get(ctx, client.ObjectKey{Namespace: "billing", Name: "billing-db"}, &db); err != nil {
 		t.Fatal(err)
@@ -93,3 +96,24 @@ func waitSeries(t *testing.T, ctx context.Context, query string, timeout time.Du
 		return nil
 	})
 }
+
+// failReissue takes the web-tls role's right to issue certificates away and
+// changes the VaultApp's certificate request: the replacement it asks for
+// (reason spec_changed) is refused.
+func failReissue(t *testing.T, ctx context.Context) {
+	t.Helper()
+	if err := testRig.Vault.WritePolicy(ctx, rolePKI, `path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
+		t.Fatal(err)
+	}
+	var app appv1alpha1.VaultApp
+	if err := testRig.Client.Get(ctx, client.ObjectKey{Namespace: "web", Name: "web-tls"}, &app); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(app.DeepCopy())
+	app.Spec.Vault.Issue[0].PKI.AltNames = append(app.Spec.Vault.Issue[0].PKI.AltNames, "api.example.com")
+	if err := testRig.Client.Patch(ctx, &app, patch); err != nil {
+		t.Fatal(err)
+	}
+	waitSeries(t, ctx, `vault_sync_operator_lease_reissues_total{result!="success"}`, 60*time.Second)
+}
+
