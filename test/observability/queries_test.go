@@ -40,7 +40,7 @@ func TestPrometheusScrapesOperator(t *testing.T) {
 	job := `job="` + scrapeJob + `"`
 	for _, q := range []string{`up{` + job + `} == 1`, `process_resident_memory_bytes{` + job + `}`,
 		`controller_runtime_reconcile_total{` + job + `,controller="vaultapp"}`,
-		`vault_sync_operator_kube_requests_total{` + job + `,verb="list"}`} {
+		`go_goroutines{` + job + `}`} {
 		waitSeries(t, ctx, q, 30*time.Second)
 	}
 }
