@@ -12,8 +12,12 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache_root="${VSO_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vault-sync-operator/tools}"
 
-# key NAME: a short digest of the module definition; a new pin gives a new dir.
-key() { cat "$here/$1/go.mod" "$here/$1/go.sum" 2>/dev/null | sha256sum | cut -c1-12; }
+# key NAME: a short digest of the module definition and of the set's own Go
+# sources (promop's promql-signal); a new pin or a changed tool gives a new dir.
+key() {
+  # shellcheck disable=SC2046 # one argument per file; the paths have no spaces
+  cat "$here/$1/go.mod" "$here/$1/go.sum" $(find "$here/$1" -name '*.go' | sort) 2>/dev/null | sha256sum | cut -c1-12
+}
 dir_of() { echo "$cache_root/$1-$(key "$1")"; }
 
 # build NAME LDFLAGS PKG...: builds each tool package of module NAME into its

@@ -116,4 +116,3 @@ func failReissue(t *testing.T, ctx context.Context) {
 	}
 	waitSeries(t, ctx, `vault_sync_operator_lease_reissues_total{result!="success"}`, 60*time.Second)
 }
-

@@ -41,45 +41,50 @@ func signal(expr string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return stripThresholds(parsed).String(), nil
+	stripThresholds(&parsed)
+	return parsed.String(), nil
 }
 
-// stripThresholds rewrites e bottom-up, replacing each filtering comparison
-// of a vector with a scalar by its vector operand.
-func stripThresholds(e parser.Expr) parser.Expr {
-	switch n := e.(type) {
+// stripThresholds rewrites *e bottom-up, replacing each filtering
+// comparison of a vector with a scalar by its vector operand.
+func stripThresholds(e *parser.Expr) {
+	switch n := (*e).(type) {
 	case *parser.BinaryExpr:
-		n.LHS, n.RHS = stripThresholds(n.LHS), stripThresholds(n.RHS)
-		if !n.Op.IsComparisonOperator() || n.ReturnBool {
-			return n
+		stripThresholds(&n.LHS)
+		stripThresholds(&n.RHS)
+		if vector := thresholdedVector(n); vector != nil {
+			*e = vector
 		}
-		lhsScalar, rhsScalar := n.LHS.Type() == parser.ValueTypeScalar, n.RHS.Type() == parser.ValueTypeScalar
-		switch {
-		case rhsScalar && !lhsScalar:
-			return n.LHS
-		case lhsScalar && !rhsScalar:
-			return n.RHS
-		}
-		return n
 	case *parser.ParenExpr:
-		n.Expr = stripThresholds(n.Expr)
-		return n
+		stripThresholds(&n.Expr)
 	case *parser.AggregateExpr:
-		n.Expr = stripThresholds(n.Expr)
-		return n
-	case *parser.Call:
-		for i, a := range n.Args {
-			n.Args[i] = stripThresholds(a)
-		}
-		return n
+		stripThresholds(&n.Expr)
 	case *parser.SubqueryExpr:
-		n.Expr = stripThresholds(n.Expr)
-		return n
+		stripThresholds(&n.Expr)
 	case *parser.UnaryExpr:
-		n.Expr = stripThresholds(n.Expr)
-		return n
+		stripThresholds(&n.Expr)
+	case *parser.Call:
+		for i := range n.Args {
+			stripThresholds(&n.Args[i])
+		}
 	}
-	return e
+}
+
+// thresholdedVector returns the vector side of a filtering comparison
+// between a vector and a scalar (`x > 0.5`, `300 > x`), or nil. A `bool`
+// comparison returns 0/1 for every series and filters nothing.
+func thresholdedVector(n *parser.BinaryExpr) parser.Expr {
+	if !n.Op.IsComparisonOperator() || n.ReturnBool {
+		return nil
+	}
+	lhsScalar, rhsScalar := n.LHS.Type() == parser.ValueTypeScalar, n.RHS.Type() == parser.ValueTypeScalar
+	switch {
+	case rhsScalar && !lhsScalar:
+		return n.LHS
+	case lhsScalar && !rhsScalar:
+		return n.RHS
+	}
+	return nil
 }
 
 func fail(format string, args ...any) {
