@@ -67,7 +67,7 @@ func TestEveryDashboardQueryAndAlertHasSeries(t *testing.T) {
 			t.Errorf("dashboard panel %q query %s returns no series: %s", q.Panel, q.RefID, q.Expr)
 		}
 	}
-	t.Logf("%d dashboard queries return series", len(queries))
+	t.Logf("ran %d dashboard queries", len(queries))
 
 	rules, err := monitoring.Alerts(root)
 	if err != nil {
