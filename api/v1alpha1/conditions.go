@@ -19,13 +19,17 @@ const (
 	ConditionLeasesHealthy = "LeasesHealthy"
 )
 
-// Condition reasons. Events use the same reasons as the conditions they accompany.
+// Reasons of VaultApp conditions and of the events on VaultApps and on
+// push-synced Deployments. Events use the same reasons as the conditions
+// they accompany; a failure both controllers can meet (a refused login, a
+// path the policy does not allow) has one reason in both.
 const (
 	// ReasonSucceeded: the step did what it should.
 	ReasonSucceeded = "Succeeded"
 	// ReasonProgressing: the reconcile has not reached this step yet.
 	ReasonProgressing = "Progressing"
 	// ReasonAuthFailed: Vault rejected the login (unknown role, service account not bound).
+	// Push sync reports a refused login with the same reason.
 	ReasonAuthFailed = "AuthFailed"
 	// ReasonVaultUnavailable: Vault could not be reached, is sealed, or answered 5xx.
 	ReasonVaultUnavailable = "VaultUnavailable"
@@ -39,10 +43,27 @@ const (
 	ReasonSecretDeleted = "SecretDeleted"
 	// ReasonRoleNotAllowed: the operator's policy does not let this namespace use spec.vault.role.
 	ReasonRoleNotAllowed = "RoleNotAllowed"
-	// ReasonPathNotAllowed: the operator's policy does not let this namespace read a path.
+	// ReasonPathNotAllowed: the operator's policy does not let this namespace use a path.
 	ReasonPathNotAllowed = "PathNotAllowed"
-	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot catch.
+	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot
+	// catch, or was admitted by an older CRD (VaultApp.ValidateSpec).
 	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonKeyConflict: two sources (entries of spec.vault.secrets, whole
+	// paths, templates) produce the same Secret key; the message names both.
+	// Nothing is written: never a silent overwrite.
+	ReasonKeyConflict = "KeyConflict"
+	// ReasonTemplateFailed: a template of spec.secret.templates did not
+	// render; the message names the template and its line, never a value.
+	// The Secret keeps its last good data.
+	ReasonTemplateFailed = "TemplateFailed"
+	// ReasonSecretTypeInvalid: the data lacks a key the Secret's type
+	// requires (tls.crt and tls.key, or .dockerconfigjson), or the value is
+	// not what the type needs (PEM, JSON with auths).
+	ReasonSecretTypeInvalid = "SecretTypeInvalid"
+	// ReasonNameConflict: an object the VaultApp would manage (Secret,
+	// Deployment, Service, ServiceMonitor) exists and is not controlled by
+	// it; the operator leaves it alone.
+	ReasonNameConflict = "NameConflict"
 	// ReasonSecretWriteFailed: the Kubernetes Secret could not be written.
 	ReasonSecretWriteFailed = "SecretWriteFailed"
 	// ReasonDeploymentApplyFailed: the Deployment could not be created or updated.
@@ -74,6 +95,44 @@ const (
 	ReasonLeaseRevoked = "LeaseRevoked"
 	// ReasonLeaseRevokeFailed: a lease could not be revoked; the finalizer stays and the revocation is retried.
 	ReasonLeaseRevokeFailed = "LeaseRevokeFailed"
+	// ReasonDriftRepaired (event): a managed object was changed or deleted by
+	// someone else and the operator restored it.
+	ReasonDriftRepaired = "DriftRepaired"
+	// ReasonRolloutStarted (event): the Deployment's pods are being replaced;
+	// the message says why (new secret data, spec change).
+	ReasonRolloutStarted = "RolloutStarted"
+	// ReasonSecretRotated (event): the Secret's data changed in Vault and was updated.
+	ReasonSecretRotated = "SecretRotated"
+)
+
+// Event reasons of push sync, shown by `kubectl describe deployment`
+// (with ReasonAuthFailed and ReasonPathNotAllowed above).
+const (
+	// ReasonSynced: data was written to Vault.
+	ReasonSynced = "Synced"
+	// ReasonRestored: the periodic reconcile rewrote data deleted or changed in Vault.
+	ReasonRestored = "Restored"
+	// ReasonCleanedUp: data the operator wrote was removed from Vault.
+	ReasonCleanedUp = "CleanedUp"
+	// ReasonPreserved: the Deployment went, its Vault data was kept (preserve-on-delete).
+	ReasonPreserved = "Preserved"
+	// ReasonInvalidConfig: a vault-sync.io annotation is invalid.
+	ReasonInvalidConfig = "InvalidConfig"
+	// ReasonSecretNotFound: a referenced Secret does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretKeyMissing: a selected key is not in its Secret.
+	ReasonSecretKeyMissing = "SecretKeyMissing"
+	// ReasonVaultWriteFailed: a Vault write (or the mount look-up before it) failed.
+	ReasonVaultWriteFailed = "VaultWriteFailed"
+	// ReasonVaultPathConflict: the path holds data another object (or someone
+	// outside the operator) wrote; nothing is written or deleted there.
+	ReasonVaultPathConflict = "VaultPathConflict"
+	// ReasonVaultDeleteFailed: removing data from Vault failed; the finalizer stays and it is retried.
+	ReasonVaultDeleteFailed = "VaultDeleteFailed"
+	// ReasonRecordNotTrusted: the vault-sync.io/state annotation was not
+	// sealed by this operator for this Deployment (edited, copied, or from
+	// an older version); its locations are not trusted.
+	ReasonRecordNotTrusted = "RecordNotTrusted"
 )
 
 // Names shared by the operator and users.
@@ -90,8 +149,19 @@ const (
 	SecretsVolumeName = "vault-secrets"
 	// SecretsMountPath is where every container sees the Secret's files.
 	SecretsMountPath = "/etc/secrets/vault"
+	// AdoptAnnotation, set by a user on an existing Deployment, Secret,
+	// Service or ServiceMonitor to the name of a VaultApp, lets that VaultApp
+	// take the object over (it becomes its controller: deleting the VaultApp
+	// then deletes the object). Without it an existing object is never taken.
+	AdoptAnnotation = "vaultapp.techweaver.io/adopt"
 	// RevokeLeasesFinalizer keeps a deleted VaultApp until its leases are revoked.
 	RevokeLeasesFinalizer = "vaultapp.techweaver.io/revoke-leases"
+	// RefreshRequestedAnnotation on a VaultApp asks the operator to re-read
+	// Vault at once. Any new value is one request, e.g.
+	// kubectl annotate vaultapp NAME vaultapp.techweaver.io/refresh-requested-at="$(date +%s)" --overwrite
+	// status.lastHandledRefreshRequest records the value handled, so each
+	// request runs once.
+	RefreshRequestedAnnotation = "vaultapp.techweaver.io/refresh-requested-at"
 )
 
 // SecretNameFor is the name of the Secret a VaultApp writes.

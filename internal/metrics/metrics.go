@@ -122,8 +122,20 @@ var (
 	}, []string{"namespace", "vaultapp"})
 )
 
+// VaultApp rollouts and repairs.
+var (
+	VaultAppRollouts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vaultapp_rollouts_total",
+		Help: "Rollouts of VaultApp Deployments the operator started, by reason: data_changed (a value read from Vault changed), template_changed (spec.secret changed what is rendered), spec_changed (the VaultApp's deploymentSpec changed).",
+	}, []string{"reason"})
+	VaultAppDriftRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vaultapp_drift_repairs_total",
+		Help: "Managed Secrets restored after someone else changed or deleted them, by what happened (edited, deleted).",
+	}, []string{"kind"})
+)
+
 func init() {
-	ctrlmetrics.Registry.MustRegister(VaultAppSyncs, VaultAppReadErrors, VaultAppLastSuccess)
+	ctrlmetrics.Registry.MustRegister(VaultAppSyncs, VaultAppReadErrors, VaultAppLastSuccess, VaultAppRollouts, VaultAppDriftRepairs)
 }
 
 // ForgetVaultApp drops the series of a deleted VaultApp.

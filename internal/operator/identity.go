@@ -2,15 +2,11 @@ package operator
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
-	"github.com/vault-sync-io/vault-sync-operator/internal/controller"
-	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -47,31 +43,6 @@ func workloadJWT(cfg *rest.Config, o Options) (func(namespace, serviceAccount st
 		return vault.TokenRequestJWT{Client: cs, Namespace: namespace, Name: serviceAccount,
 			Audiences: []string{aud}, TTL: workloadTokenTTL}
 	}, nil
-}
-
-// pushSessions gives, in workload-identity mode, the Vault session of a
-// Deployment's own service account with its role: the vault-sync.io/role
-// annotation, or --workload-push-role rendered for its namespace.
-func pushSessions(pool *vault.Pool, o Options) func(dep *appsv1.Deployment) controller.KVStore {
-	return func(dep *appsv1.Deployment) controller.KVStore {
-		role := dep.Annotations[pushsync.AnnotationRole]
-		if role == "" {
-			role = renderRole(o.WorkloadPushRole, dep.Namespace, o.ClusterName)
-		}
-		return pool.Session(vault.Identity{Role: role, Namespace: dep.Namespace,
-			ServiceAccount: serviceAccountOrDefault(dep.Spec.Template.Spec.ServiceAccountName)})
-	}
-}
-
-func renderRole(tmpl, namespace, cluster string) string {
-	return strings.NewReplacer("{{namespace}}", namespace, "{{cluster}}", cluster).Replace(tmpl)
-}
-
-func serviceAccountOrDefault(sa string) string {
-	if sa == "" {
-		return "default"
-	}
-	return sa
 }
 
 func validateIdentity(o Options) error {

@@ -77,6 +77,21 @@ func (c Config) authPathFor(method string) string {
 	return method
 }
 
+// Complete fills an identity's empty method and auth mount with the
+// configured ones.
+func (c Config) Complete(id Identity) Identity {
+	if id.Method == "" {
+		id.Method = c.AuthMethod
+	}
+	if id.Method == "" {
+		id.Method = AuthKubernetes
+	}
+	if id.AuthPath == "" {
+		id.AuthPath = c.authPathFor(id.Method)
+	}
+	return id
+}
+
 // Validate checks the settings that cannot be checked by the client library.
 func (c Config) Validate() error {
 	switch c.AuthMethod {

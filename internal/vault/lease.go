@@ -3,11 +3,16 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
 	vaultapi "github.com/hashicorp/vault/api"
 )
+
+// Leases looks up, renews and revokes the leases of dynamic secrets
+// through the session that issued them.
+type Leases struct{ s *Session }
 
 // LeaseInfo is what Vault says about a live lease.
 type LeaseInfo struct {
@@ -18,36 +23,15 @@ type LeaseInfo struct {
 	Renewable  bool
 }
 
-// IssueSecret asks an engine that issues on write (PKI's issue/<role>, the
-// Kubernetes engine's creds/<role>) for a new secret. Unlike ReadSecret it
-// never consults the mount table: the path is the engine's own.
-func (s *Session) IssueSecret(ctx context.Context, path string, params map[string]any) (*SecretData, error) {
-	if err := ValidatePath(path); err != nil {
-		return nil, &Error{Category: CategoryInvalidPath, Op: "issue", Err: err}
-	}
-	var sec *vaultapi.Secret
-	err := s.do(ctx, "issue", path, func(c *vaultapi.Client) error {
-		var err error
-		sec, err = c.Logical().WriteWithContext(ctx, path, params)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if sec == nil || sec.Data == nil {
-		return nil, &Error{Category: CategoryNotFound, Op: "issue", Path: path}
-	}
-	s.holdsLeases()
-	return &SecretData{Data: sec.Data, LeaseID: sec.LeaseID,
-		LeaseDuration: time.Duration(sec.LeaseDuration) * time.Second, Renewable: sec.Renewable}, nil
-}
-
 // RenewLease extends a lease by increment. Vault may grant less (the
 // engine's max TTL is near): the returned TTL says what was granted. A
 // lease Vault no longer knows is a CategoryNotFound error.
-func (s *Session) RenewLease(ctx context.Context, id string, increment time.Duration) (*LeaseInfo, error) {
+func (l *Leases) RenewLease(ctx context.Context, id string, increment time.Duration) (*LeaseInfo, error) {
+	if err := ValidateLeaseID(id); err != nil {
+		return nil, err
+	}
 	var sec *vaultapi.Secret
-	err := s.do(ctx, "lease renew", "sys/leases/renew", func(c *vaultapi.Client) error {
+	err := l.s.do(ctx, "lease renew", "sys/leases/renew", func(c *vaultapi.Client) error {
 		var err error
 		sec, err = c.Sys().RenewWithContext(ctx, id, int(increment.Seconds()))
 		return err
@@ -55,17 +39,20 @@ func (s *Session) RenewLease(ctx context.Context, id string, increment time.Dura
 	if err != nil {
 		return nil, leaseError(err)
 	}
-	s.holdsLeases()
+	l.s.holdsLeases(ctx)
 	ttl := time.Duration(sec.LeaseDuration) * time.Second
-	return &LeaseInfo{ID: id, TTL: ttl, ExpireTime: s.now().Add(ttl), Renewable: sec.Renewable}, nil
+	return &LeaseInfo{ID: id, TTL: ttl, ExpireTime: l.s.now().Add(ttl), Renewable: sec.Renewable}, nil
 }
 
 // LookupLease asks Vault whether a lease is alive and when it ends. A
 // lease Vault no longer knows (expired, revoked, or revoked with the token
 // that created it) is a CategoryNotFound error.
-func (s *Session) LookupLease(ctx context.Context, id string) (*LeaseInfo, error) {
+func (l *Leases) LookupLease(ctx context.Context, id string) (*LeaseInfo, error) {
+	if err := ValidateLeaseID(id); err != nil {
+		return nil, err
+	}
 	var sec *vaultapi.Secret
-	err := s.do(ctx, "lease lookup", "sys/leases/lookup", func(c *vaultapi.Client) error {
+	err := l.s.do(ctx, "lease lookup", "sys/leases/lookup", func(c *vaultapi.Client) error {
 		var err error
 		sec, err = c.Sys().LookupWithContext(ctx, id)
 		return err
@@ -85,10 +72,10 @@ func (s *Session) LookupLease(ctx context.Context, id string) (*LeaseInfo, error
 		info.ExpireTime, _ = time.Parse(time.RFC3339Nano, t)
 	}
 	if info.ExpireTime.IsZero() {
-		info.ExpireTime = s.now().Add(info.TTL)
+		info.ExpireTime = l.s.now().Add(info.TTL)
 	}
 	info.Renewable, _ = sec.Data["renewable"].(bool)
-	s.holdsLeases() // after a restart: this session now holds the lease
+	l.s.holdsLeases(ctx) // after a restart: this session now holds the lease
 	return info, nil
 }
 
@@ -96,12 +83,25 @@ func (s *Session) LookupLease(ctx context.Context, id string) (*LeaseInfo, error
 // can allow revoking exactly the leases of one engine role
 // (path "sys/leases/revoke/database/creds/billing/*"). Revoking a lease
 // that is already gone succeeds.
-func (s *Session) RevokeLease(ctx context.Context, id string) error {
+func (l *Leases) RevokeLease(ctx context.Context, id string) error {
+	if err := ValidateLeaseID(id); err != nil {
+		return err
+	}
 	path := "sys/leases/revoke/" + id
-	return s.do(ctx, "lease revoke", path, func(c *vaultapi.Client) error {
+	return l.s.do(ctx, "lease revoke", path, func(c *vaultapi.Client) error {
 		_, err := c.Logical().WriteWithContext(ctx, path, nil)
 		return err
 	})
+}
+
+// ValidateLeaseID refuses a lease id that is not a clean Vault path
+// (Vault's ids are "<engine path>/<random>"): it is pasted into
+// sys/leases/revoke/<id>, where ".." would reach another endpoint.
+func ValidateLeaseID(id string) error {
+	if err := ValidatePath(id); err != nil {
+		return &Error{Category: CategoryInvalidPath, Op: "lease", Err: fmt.Errorf("invalid lease id: %w", err)}
+	}
+	return nil
 }
 
 // leaseError turns Vault's 400 answers for a lease it does not know into

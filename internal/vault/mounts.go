@@ -55,24 +55,25 @@ func (c *mountCache) put(m mount) {
 	c.m[m.path] = m
 }
 
-// mountOf looks up (or recalls) the mount serving path. Vault answers
-// sys/internal/ui/mounts/<path> for any token with a capability on the path.
-func (s *Session) mountOf(ctx context.Context, path string) (mount, error) {
-	if m, ok := s.mounts.find(path); ok {
+// of looks up (or recalls) the mount serving path, asking Vault as s.
+// Vault answers sys/internal/ui/mounts/<path> for any token with a
+// capability on the path.
+func (c *mountCache) of(ctx context.Context, s *Session, path string) (mount, error) {
+	if m, ok := c.find(path); ok {
 		return m, nil
 	}
-	v, err, _ := s.mounts.lookups.Do(path, func() (any, error) { return s.lookupMount(ctx, path) })
+	v, err, _ := c.lookups.Do(path, func() (any, error) { return c.lookup(ctx, s, path) })
 	if err != nil {
 		return mount{}, err
 	}
 	return v.(mount), nil
 }
 
-func (s *Session) lookupMount(ctx context.Context, path string) (mount, error) {
+func (c *mountCache) lookup(ctx context.Context, s *Session, path string) (mount, error) {
 	var sec *vaultapi.Secret
-	err := s.do(ctx, "mount lookup", path, func(c *vaultapi.Client) error {
+	err := s.do(ctx, "mount lookup", path, func(api *vaultapi.Client) error {
 		var err error
-		sec, err = c.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+path)
+		sec, err = api.Logical().ReadWithContext(ctx, "sys/internal/ui/mounts/"+path)
 		return err
 	})
 	if IsCategory(err, CategoryInvalidRequest) || IsCategory(err, CategoryNotFound) || (err == nil && (sec == nil || sec.Data["path"] == nil)) {
@@ -97,6 +98,6 @@ func (s *Session) lookupMount(ctx context.Context, path string) (mount, error) {
 			m.version = 2
 		}
 	}
-	s.mounts.put(m)
+	c.put(m)
 	return m, nil
 }

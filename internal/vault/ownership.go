@@ -14,16 +14,28 @@ import (
 const (
 	MetaManagedBy = "vault-sync.io/managed-by"
 	MetaOwner     = "vault-sync.io/owner"
-	managedBy     = "vault-sync-operator"
+	// MetaOwnerUID is the UID of the owning object: a namesake created
+	// later (or in another cluster with the same --cluster-name) is another
+	// owner.
+	MetaOwnerUID = "vault-sync.io/owner-uid"
+	// MetaReleased marks a secret its owner left behind on purpose
+	// (preserve-on-delete): the next object of the same name may take it.
+	MetaReleased = "vault-sync.io/released"
+	managedBy    = "vault-sync-operator"
 )
 
-// Owner names the object a secret is written for: its cluster (may be
-// empty), namespace, kind and name, e.g. "prod/default/Deployment/my-app".
-type Owner string
+// Owner is the object a secret is written for.
+type Owner struct {
+	// Name is its cluster (may be empty), namespace, kind and name, e.g.
+	// "prod/default/Deployment/my-app".
+	Name string
+	// UID is the object's UID.
+	UID string
+}
 
 // NewOwner builds the owner of an object.
-func NewOwner(cluster, namespace, kind, name string) Owner {
-	return Owner(fmt.Sprintf("%s/%s/%s/%s", cluster, namespace, kind, name))
+func NewOwner(cluster, namespace, kind, name, uid string) Owner {
+	return Owner{Name: fmt.Sprintf("%s/%s/%s/%s", cluster, namespace, kind, name), UID: uid}
 }
 
 // WriteOwned writes data at loc for owner, refusing to take over data that
@@ -36,42 +48,44 @@ func NewOwner(cluster, namespace, kind, name string) Owner {
 //     writer is detected instead of overwritten.
 //   - KV v1 has no metadata: known says whether the caller's own record lists
 //     loc; an existing secret the record does not list is a conflict.
-func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
-	if err := s.checkSize(loc, data); err != nil {
+func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	if err := k.checkSize(loc, data); err != nil {
 		return err
 	}
 	if loc.Version != 2 {
 		if !known {
-			if _, err := s.ReadKV(ctx, loc); err == nil {
+			if _, err := k.ReadKV(ctx, loc); err == nil {
 				return conflict(loc, "a secret exists there that this operator did not write")
 			} else if !IsCategory(err, CategoryNotFound) {
 				return err
 			}
 		}
-		return s.WriteKV(ctx, loc, data)
+		return k.WriteKV(ctx, loc, data)
 	}
-	md, err := s.metadata(ctx, loc)
+	md, err := k.metadata(ctx, loc)
 	if err != nil {
 		return err
 	}
-	cas := 0
+	cas, claim := 0, md == nil
 	if md != nil {
-		if err := checkOwner(loc, md, owner); err != nil {
+		restamp, err := CheckOwner(loc, md.CustomMetadata, owner)
+		if err != nil {
 			return err
 		}
-		cas = md.CurrentVersion
-	} else {
+		cas, claim = md.CurrentVersion, restamp
+	}
+	if claim {
 		// Claim the path before writing data: a crash between the two
 		// steps then leaves an owned, empty entry the next attempt fills,
 		// never unmarked data that no one may take over.
-		if err := s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
-			return c.KVv2(loc.Mount).PutMetadata(ctx, loc.Path, vaultapi.KVMetadataPutInput{
-				CustomMetadata: map[string]any{MetaManagedBy: managedBy, MetaOwner: string(owner)}})
-		}); err != nil {
+		if err := k.stamp(ctx, loc, OwnerMetadata(owner)); err != nil {
 			return err
 		}
 	}
-	err = s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+	err = k.s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
 		_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data, vaultapi.WithCheckAndSet(cas))
 		return err
 	})
@@ -84,23 +98,52 @@ func (s *Session) WriteOwned(ctx context.Context, loc Location, data map[string]
 // DeleteOwned removes loc if owner wrote it. On KV v2 a secret whose
 // metadata names someone else (or no one) is left alone and reported as a
 // CategoryConflict error; a missing one is not an error.
-func (s *Session) DeleteOwned(ctx context.Context, loc Location, owner Owner) error {
+func (k *KV) DeleteOwned(ctx context.Context, loc Location, owner Owner) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	if loc.Version == 2 {
-		md, err := s.metadata(ctx, loc)
+		md, err := k.metadata(ctx, loc)
 		if err != nil || md == nil {
 			return err
 		}
-		if err := checkOwner(loc, md, owner); err != nil {
+		if _, err := CheckOwner(loc, md.CustomMetadata, owner); err != nil {
 			return err
 		}
 	}
-	return s.DeleteKV(ctx, loc)
+	return k.DeleteKV(ctx, loc)
+}
+
+// Release marks owner's KV v2 secret at loc as left behind on purpose
+// (preserve-on-delete), so that the next object of the same name may take
+// it over. Anything not owner's, and KV v1, is left as it is.
+func (k *KV) Release(ctx context.Context, loc Location, owner Owner) error {
+	if err := loc.Validate(); err != nil || loc.Version != 2 {
+		return err
+	}
+	md, err := k.metadata(ctx, loc)
+	if err != nil || md == nil {
+		return err
+	}
+	if _, err := CheckOwner(loc, md.CustomMetadata, owner); err != nil {
+		return nil // not ours to release
+	}
+	custom := OwnerMetadata(owner)
+	custom[MetaReleased] = "true"
+	return k.stamp(ctx, loc, custom)
+}
+
+// stamp writes the custom metadata of the KV v2 secret at loc.
+func (k *KV) stamp(ctx context.Context, loc Location, custom map[string]any) error {
+	return k.s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+		return c.KVv2(loc.Mount).PutMetadata(ctx, loc.Path, vaultapi.KVMetadataPutInput{CustomMetadata: custom})
+	})
 }
 
 // metadata reads KV v2 metadata; nil when the secret does not exist.
-func (s *Session) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetadata, error) {
+func (k *KV) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetadata, error) {
 	var md *vaultapi.KVMetadata
-	err := s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
+	err := k.s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
 		var err error
 		md, err = c.KVv2(loc.Mount).GetMetadata(ctx, loc.Path)
 		if errors.Is(err, vaultapi.ErrSecretNotFound) {
@@ -111,16 +154,31 @@ func (s *Session) metadata(ctx context.Context, loc Location) (*vaultapi.KVMetad
 	return md, err
 }
 
-func checkOwner(loc Location, md *vaultapi.KVMetadata, owner Owner) error {
-	got, _ := md.CustomMetadata[MetaOwner].(string)
+// CheckOwner returns a CategoryConflict error unless the custom metadata
+// of the secret at loc is owner's. restamp says the metadata must be
+// rewritten before a write: it names owner but no UID (written by an older
+// version) or was released by a namesake that preserved it on deletion.
+func CheckOwner(loc Location, custom map[string]any, owner Owner) (restamp bool, err error) {
+	got, _ := custom[MetaOwner].(string)
+	uid, _ := custom[MetaOwnerUID].(string)
+	released, _ := custom[MetaReleased].(string)
 	switch {
-	case got == string(owner):
-		return nil
 	case got == "":
-		return conflict(loc, "a secret exists there that this operator did not write (no "+MetaOwner+" custom metadata); choose another path, or delete it in Vault if it should be replaced")
+		return false, conflict(loc, "a secret exists there that this operator did not write (no "+MetaOwner+" custom metadata); choose another path, or delete it in Vault if it should be replaced")
+	case got != owner.Name:
+		return false, conflict(loc, fmt.Sprintf("it belongs to %s; two objects cannot sync to one path", got))
+	case uid == owner.UID:
+		return released != "", nil
+	case uid == "" || released == "true":
+		return true, nil
 	default:
-		return conflict(loc, fmt.Sprintf("it belongs to %s; two objects cannot sync to one path", got))
+		return false, conflict(loc, fmt.Sprintf("it belongs to another %s of the same name (uid %s) that did not release it (a namesake in another cluster with the same --cluster-name, or still present)", got, uid))
 	}
+}
+
+// OwnerMetadata is the custom metadata that claims a KV v2 secret for owner.
+func OwnerMetadata(owner Owner) map[string]any {
+	return map[string]any{MetaManagedBy: managedBy, MetaOwner: owner.Name, MetaOwnerUID: owner.UID}
 }
 
 func conflict(loc Location, why string) error {

@@ -12,7 +12,7 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 )
 
-// Pool hands out one Session per Identity and shares what is common to all
+// Pool hands out one Client per Identity and shares what is common to all
 // of them: the HTTP transport and the mount table cache.
 type Pool struct {
 	cfg         Config
@@ -24,9 +24,10 @@ type Pool struct {
 	mounts      *mountCache
 	tokenCheck  time.Duration
 	tokens      TokenStore
+	idle        time.Duration
 
 	mu         sync.Mutex
-	sessions   map[Identity]*Session
+	clients    map[Identity]*Client
 	onReplaced []func(Identity)
 }
 
@@ -49,6 +50,13 @@ func WithWorkloadJWT(f func(namespace, serviceAccount string) JWTSource) PoolOpt
 // token is still valid (0 disables the check).
 func WithTokenCheck(d time.Duration) PoolOption { return func(p *Pool) { p.tokenCheck = d } }
 
+// WithIdleTimeout evicts clients unused for d that hold no leases, and
+// revokes their tokens (0 keeps them forever).
+func WithIdleTimeout(d time.Duration) PoolOption { return func(p *Pool) { p.idle = d } }
+
+// WithTokenStore persists the tokens of sessions that hold leases.
+func WithTokenStore(ts TokenStore) PoolOption { return func(p *Pool) { p.tokens = ts } }
+
 // OnTokenReplaced registers f, called (in its own goroutine) with the
 // identity of a session that holds leases whenever its token is replaced.
 func (p *Pool) OnTokenReplaced(f func(Identity)) {
@@ -70,7 +78,7 @@ func (p *Pool) tokenReplaced(id Identity) {
 // service-account token source.
 func NewPool(cfg Config, operatorJWT JWTSource, opts ...PoolOption) (*Pool, error) {
 	p := &Pool{cfg: cfg, obs: nopObserver{}, log: logr.Discard(), operatorJWT: operatorJWT,
-		mounts: newMountCache(10 * time.Minute), sessions: map[Identity]*Session{}, tokenCheck: 10 * time.Second}
+		mounts: newMountCache(10 * time.Minute), clients: map[Identity]*Client{}, tokenCheck: 10 * time.Second, idle: DefaultIdleTimeout}
 	for _, o := range opts {
 		o(p)
 	}
@@ -95,37 +103,35 @@ func NewPool(cfg Config, operatorJWT JWTSource, opts ...PoolOption) (*Pool, erro
 	return p, nil
 }
 
-// Operator returns the session of the operator's own identity (--vault-role).
-func (p *Pool) Operator() *Session {
-	return p.Session(Identity{Role: p.cfg.Role})
+// Operator returns the client of the operator's own identity (--vault-role).
+func (p *Pool) Operator() *Client {
+	return p.Client(Identity{Role: p.cfg.Role})
 }
 
-// Session returns the cached session for id, creating it on first use.
+// Client returns the cached client for id, creating it on first use.
 // An empty Method or AuthPath means the configured one.
-func (p *Pool) Session(id Identity) *Session {
-	if id.Method == "" {
-		id.Method = p.cfg.AuthMethod
-	}
-	if id.Method == "" {
-		id.Method = AuthKubernetes
-	}
-	if id.AuthPath == "" {
-		id.AuthPath = p.cfg.authPathFor(id.Method)
-	}
+func (p *Pool) Client(id Identity) *Client {
+	id = p.cfg.Complete(id)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.sessions[id]; ok {
-		return s
+	if c, ok := p.clients[id]; ok {
+		return c
 	}
+	c := p.newClient(id)
+	p.clients[id] = c
+	return c
+}
+
+func (p *Pool) newClient(id Identity) *Client {
 	jwt := p.operatorJWT
 	if id.ServiceAccount != "" && p.workloadJWT != nil {
 		jwt = p.workloadJWT(id.Namespace, id.ServiceAccount)
 	}
-	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, mounts: p.mounts, now: time.Now,
-		log: p.log.WithValues("vaultRole", id.Role), tokenCheck: p.tokenCheck, onReplaced: p.tokenReplaced, tokens: p.tokens,
-		maxRequest: p.cfg.MaxRequestSize}
-	p.sessions[id] = s
-	return s
+	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, now: time.Now,
+		log:    p.log.WithValues("vaultRole", id.Role),
+		leases: &leaseHolding{tokens: p.tokens, every: p.tokenCheck, onReplaced: p.tokenReplaced}}
+	kv := &KV{s: s, mounts: p.mounts, maxRequest: p.cfg.MaxRequestSize}
+	return &Client{Session: s, KV: kv, Secrets: &Secrets{s: s, kv: kv}, Leases: &Leases{s: s}}
 }
 
 // Health checks that Vault answers and is unsealed (sys/health needs no token).
@@ -140,11 +146,65 @@ func (p *Pool) Health(ctx context.Context) error {
 	return nil
 }
 
+// DefaultIdleTimeout is how long an unused client is kept.
+const DefaultIdleTimeout = 30 * time.Minute
+
+// Run evicts idle clients until ctx ends: a client unused for the idle
+// timeout that holds no leases is dropped and its token revoked, so the
+// pool and its tokens grow with the identities in use, not with every
+// identity ever seen. The operator's own client is kept.
+func (p *Pool) Run(ctx context.Context) error {
+	if p.idle <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(max(p.idle/4, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			p.evictIdle(ctx)
+		}
+	}
+}
+
+// evictIdle drops the clients idle for longer than the idle timeout.
+func (p *Pool) evictIdle(ctx context.Context) {
+	operator := p.cfg.Complete(Identity{Role: p.cfg.Role})
+	cutoff := time.Now().Add(-p.idle)
+	var evicted []*Client
+	p.mu.Lock()
+	for id, c := range p.clients {
+		last, evictable := c.idleSince()
+		if id != operator && evictable && last.Before(cutoff) {
+			delete(p.clients, id)
+			evicted = append(evicted, c)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range evicted {
+		c.Close()
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		c.revoke(rctx)
+		cancel()
+		p.log.V(1).Info("evicted idle vault client", "vaultRole", c.id.Role, "namespace", c.id.Namespace)
+	}
+}
+
+// Size is the number of clients held (a metric, and for tests).
+func (p *Pool) Size() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.clients)
+}
+
 // Close stops every session's token renewal.
 func (p *Pool) Close() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, s := range p.sessions {
-		s.Close()
+	for _, c := range p.clients {
+		c.Close()
 	}
 }

@@ -8,159 +8,54 @@ import (
 
 	"github.com/go-logr/logr"
 	vaultapi "github.com/hashicorp/vault/api"
-	authk8s "github.com/hashicorp/vault/api/auth/kubernetes"
+	"golang.org/x/sync/singleflight"
 )
 
-// Identity is who the operator is when it talks to Vault: a role of a
-// Kubernetes or JWT auth method at an auth mount, logged in with either the
-// operator's own service-account token (ServiceAccount empty) or a
-// workload's.
-type Identity struct {
-	// Method is AuthKubernetes (default when empty) or AuthJWT.
-	Method         string
-	AuthPath       string
-	Role           string
-	Namespace      string
-	ServiceAccount string
-}
-
-// Auth methods a session can log in with.
+// A failed login is remembered for loginBackoff, doubling with each
+// failure in a row up to maxLoginBackoff: a wrong role (or, with workload
+// identity, a deleted service account) must not turn a thousand queued
+// reconciles into a thousand logins, nor retry at a fixed pace forever.
 const (
-	// AuthKubernetes: Vault checks the service-account token with the
-	// apiserver's TokenReview API.
-	AuthKubernetes = "kubernetes"
-	// AuthJWT: Vault checks the token's signature against the cluster's
-	// OIDC issuer keys itself (no token reviewer).
-	AuthJWT = "jwt"
+	loginBackoff    = 5 * time.Second
+	maxLoginBackoff = 5 * time.Minute
 )
 
-// loginBackoff is how long a failed login is remembered: a wrong role must
-// not turn a thousand queued reconciles into a thousand logins.
-const loginBackoff = 5 * time.Second
-
-// Session is one authenticated, cached, self-renewing Vault client for one
-// Identity. The token is obtained on first use, renewed by Vault's
-// LifetimeWatcher while renewable, and replaced by a fresh login when it
-// expires or Vault reports it revoked. Safe for concurrent use.
+// Session is one identity's authenticated, cached, self-renewing Vault
+// token: obtained on first use (a stored token adopted, or a login),
+// renewed by Vault's LifetimeWatcher while renewable, and replaced by a
+// fresh login when it expires or Vault reports it revoked. It knows nothing
+// of secrets engines: KV, Secrets and Leases act through it. Safe for
+// concurrent use; no request is sent while its mutex is held.
 type Session struct {
-	id     Identity
-	base   *vaultapi.Client
-	jwt    JWTSource
-	obs    Observer
-	mounts *mountCache
-	log    logr.Logger
-	now    func() time.Time
+	id   Identity
+	base *vaultapi.Client
+	jwt  JWTSource
+	obs  Observer
+	log  logr.Logger
+	now  func() time.Time
 
-	// tokenCheck is how often a session that holds leases checks its token,
-	// and onReplaced is told when a lease holder's token was replaced.
-	tokenCheck time.Duration
-	onReplaced func(Identity)
-	// tokens persists the token of a session that holds leases.
-	tokens TokenStore
-	// maxRequest is Vault's request size limit (bytes; 0: unchecked).
-	maxRequest int64
+	// logins makes concurrent callers wait for one login instead of each
+	// doing their own.
+	logins singleflight.Group
+	// leases watches the token of a session that issued leases, and stores it.
+	leases *leaseHolding
 
-	mu         sync.Mutex
-	client     *vaultapi.Client // nil until logged in, and after the token is lost
-	expires    time.Time        // zero: no expiry
-	stopRenew  func()
-	failedAt   time.Time
-	failErr    error
-	generation uint64 // counts logins: leases belong to the token of one generation
-	leases     bool   // a lease was issued through this session
-	stopWatch  chan struct{}
-	adopted    bool   // the stored token was tried
-	persisted  string // the token last stored
+	mu       sync.Mutex
+	api      *vaultapi.Client // nil until logged in, and after the token is lost
+	expires  time.Time        // zero: no expiry
+	stop     func()           // stops the renewal of api's token
+	failedAt time.Time
+	failErr  error
+	failures int // logins failed in a row
+	// generation counts tokens: leases belong to the token of one generation.
+	generation uint64
+	lastUsed   time.Time
 }
 
 // Identity returns who this session logs in as.
 func (s *Session) Identity() Identity { return s.id }
 
-// Client returns a client carrying a valid token, logging in if needed.
-// Concurrent callers wait for one login instead of each doing their own.
-func (s *Session) Client(ctx context.Context) (*vaultapi.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	now := s.now()
-	if s.client != nil && (s.expires.IsZero() || now.Before(s.expires)) {
-		return s.client, nil
-	}
-	if s.failErr != nil && now.Sub(s.failedAt) < loginBackoff {
-		return nil, s.failErr
-	}
-	if c := s.adopt(ctx); c != nil {
-		return c, nil
-	}
-	c, err := s.login(ctx)
-	if err != nil {
-		s.failedAt, s.failErr = now, err
-		return nil, err
-	}
-	s.failErr = nil
-	return c, nil
-}
-
-// login must be called with s.mu held.
-func (s *Session) login(ctx context.Context) (*vaultapi.Client, error) {
-	s.dropLocked()
-	jwt, err := s.jwt.JWT(ctx)
-	if err != nil {
-		s.obs.Login(string(CategoryAuth))
-		return nil, &Error{Category: CategoryAuth, Op: "login", Err: err}
-	}
-	c, err := s.base.Clone()
-	if err != nil {
-		return nil, err
-	}
-	secret, err := s.authenticate(ctx, c, jwt)
-	if err != nil {
-		cerr := classify("login", "auth/"+s.id.AuthPath+"/login", err)
-		s.obs.Login(string(CategoryOf(cerr)))
-		return nil, cerr
-	}
-	if secret == nil || secret.Auth == nil {
-		s.obs.Login(string(CategoryAuth))
-		return nil, &Error{Category: CategoryAuth, Op: "login", Err: errors.New("vault returned no token")}
-	}
-	s.obs.Login("success")
-	ttl := time.Duration(secret.Auth.LeaseDuration) * time.Second
-	if ttl > 0 {
-		// Stop using the token a little before Vault would reject it.
-		s.expires = s.now().Add(ttl - ttl/10)
-	}
-	s.client = c
-	s.generation++
-	s.persist()
-	if s.generation > 1 && s.leases && s.onReplaced != nil {
-		// Vault revoked the leases of the old token with it (or will, when
-		// it expires): their holders must look them up now.
-		go s.onReplaced(s.id)
-	}
-	s.log.V(1).Info("logged in to vault", "role", s.id.Role, "authPath", s.id.AuthPath, "ttl", ttl.String(), "renewable", secret.Auth.Renewable)
-	if secret.Auth.Renewable && ttl > 0 {
-		s.watch(c, secret)
-	}
-	return c, nil
-}
-
-// authenticate logs c in with the auth method of the session's identity.
-func (s *Session) authenticate(ctx context.Context, c *vaultapi.Client, jwt string) (*vaultapi.Secret, error) {
-	if s.id.Method == AuthJWT {
-		// The JWT method has no helper in vault/api/auth; its login is one write.
-		secret, err := c.Logical().WriteWithContext(ctx, "auth/"+s.id.AuthPath+"/login", map[string]any{"role": s.id.Role, "jwt": jwt})
-		if err == nil && secret != nil && secret.Auth != nil {
-			c.SetToken(secret.Auth.ClientToken)
-		}
-		return secret, err
-	}
-	method, err := authk8s.NewKubernetesAuth(s.id.Role, authk8s.WithServiceAccountToken(jwt), authk8s.WithMountPath(s.id.AuthPath))
-	if err != nil {
-		return nil, &Error{Category: CategoryAuth, Op: "login", Err: err}
-	}
-	return c.Auth().Login(ctx, method)
-}
-
-// Generation counts the session's logins. A lease issued under one
+// Generation counts the session's tokens. A lease issued under one
 // generation dies with that token; a holder that sees the generation move
 // must check its leases.
 func (s *Session) Generation() uint64 {
@@ -169,68 +64,140 @@ func (s *Session) Generation() uint64 {
 	return s.generation
 }
 
-// watch renews the token in the background. When renewal ends (max TTL
-// reached, or the token is gone) the session forgets the client, so the
-// next use logs in again. Nothing logs in while idle.
-func (s *Session) watch(c *vaultapi.Client, secret *vaultapi.Secret) {
-	w, err := c.NewLifetimeWatcher(&vaultapi.LifetimeWatcherInput{Secret: secret})
-	if err != nil {
-		s.log.Error(err, "cannot renew vault token; it will be replaced at expiry", "role", s.id.Role)
-		return
+// APIClient returns a client carrying a valid token, adopting a stored
+// token or logging in if needed.
+func (s *Session) APIClient(ctx context.Context) (*vaultapi.Client, error) {
+	if c, err, ok := s.cached(); ok {
+		return c, err
 	}
-	go w.Start()
-	s.stopRenew = w.Stop
-	go func() {
-		for {
-			select {
-			case err := <-w.DoneCh():
-				if err != nil {
-					s.log.Info("vault token renewal stopped; logging in again on next use", "role", s.id.Role, "reason", err.Error())
-				}
-				s.invalidate(c)
-				return
-			case r := <-w.RenewCh():
-				if r != nil && r.Secret != nil && r.Secret.Auth != nil {
-					ttl := time.Duration(r.Secret.Auth.LeaseDuration) * time.Second
-					s.mu.Lock()
-					if s.client == c {
-						s.expires = s.now().Add(ttl - ttl/10)
-					}
-					s.mu.Unlock()
-				}
-			}
+	v, err, _ := s.logins.Do("login", func() (any, error) {
+		if c, err, ok := s.cached(); ok { // another caller finished meanwhile
+			return c, err
 		}
-	}()
+		return s.obtain(ctx)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*vaultapi.Client), nil
+}
+
+// cached returns the current client, or the remembered login failure; ok
+// is false when a token must be obtained.
+func (s *Session) cached() (*vaultapi.Client, error, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	s.lastUsed = now
+	if s.api != nil && (s.expires.IsZero() || now.Before(s.expires)) {
+		return s.api, nil, true
+	}
+	if s.failErr != nil && now.Sub(s.failedAt) < s.backoffLocked() {
+		return nil, s.failErr, true
+	}
+	return nil, nil, false
+}
+
+// backoffLocked is how long the last failed login is remembered.
+func (s *Session) backoffLocked() time.Duration {
+	d := loginBackoff
+	for i := 1; i < s.failures && d < maxLoginBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxLoginBackoff)
+}
+
+// idleSince reports when the session was last used, and whether it may be
+// evicted (it holds no leases).
+func (s *Session) idleSince() (time.Time, bool) {
+	s.mu.Lock()
+	last := s.lastUsed
+	s.mu.Unlock()
+	return last, !s.leases.holding()
+}
+
+// revoke ends the session's token in Vault: an evicted session leaves no
+// live token behind.
+func (s *Session) revoke(ctx context.Context) {
+	s.mu.Lock()
+	c := s.api
+	s.dropLocked()
+	s.mu.Unlock()
+	if c != nil {
+		_ = c.Auth().Token().RevokeSelfWithContext(ctx, "")
+	}
+}
+
+// obtain adopts the stored token or logs in, then installs the token.
+func (s *Session) obtain(ctx context.Context) (*vaultapi.Client, error) {
+	if c, secret := s.leases.adopt(ctx, s); c != nil {
+		s.install(c, secret)
+		s.log.Info("adopted the vault token of the previous operator process; its leases stay valid", "vaultRole", s.id.Role)
+		return c, nil
+	}
+	c, secret, err := s.login(ctx)
+	s.mu.Lock()
+	if err != nil {
+		s.failedAt, s.failErr = s.now(), err
+		s.failures++
+		s.mu.Unlock()
+		return nil, err
+	}
+	s.failErr, s.failures = nil, 0
+	s.mu.Unlock()
+	replaced := s.install(c, secret)
+	if replaced {
+		s.leases.tokenReplaced(s)
+	}
+	s.leases.store(ctx, s, c.Token())
+	return c, nil
+}
+
+// install makes c the session's client and starts renewing its token.
+// It reports whether it replaced an earlier token.
+func (s *Session) install(c *vaultapi.Client, secret *vaultapi.Secret) (replaced bool) {
+	ttl := time.Duration(secret.Auth.LeaseDuration) * time.Second
+	s.mu.Lock()
+	s.dropLocked()
+	s.api = c
+	if ttl > 0 {
+		// Stop using the token a little before Vault would reject it.
+		s.expires = s.now().Add(ttl - ttl/10)
+	}
+	s.generation++
+	replaced = s.generation > 1
+	s.mu.Unlock()
+	if secret.Auth.Renewable && ttl > 0 {
+		s.renew(c, secret)
+	}
+	return replaced
 }
 
 // invalidate forgets c if it is still the session's client.
 func (s *Session) invalidate(c *vaultapi.Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.client == c {
+	if s.api == c {
 		s.dropLocked()
 	}
 }
 
 func (s *Session) dropLocked() {
-	if s.stopRenew != nil {
-		s.stopRenew()
-		s.stopRenew = nil
+	if s.stop != nil {
+		s.stop()
+		s.stop = nil
 	}
-	s.client = nil
+	s.api = nil
 	s.expires = time.Time{}
 }
 
 // Close stops renewal and the token check. The token is left to expire on
-// its own.
+// its own (a stored token must outlive the process for its leases).
 func (s *Session) Close() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.dropLocked()
-	if s.stopWatch != nil {
-		close(s.stopWatch)
-		s.stopWatch = nil
-	}
+	s.mu.Unlock()
+	s.leases.stopWatching()
 }
 
 // CheckToken verifies the current token with Vault (logging in first if
@@ -246,23 +213,25 @@ func (s *Session) CheckToken(ctx context.Context) error {
 // checked against the token itself: if Vault no longer knows the token
 // (revoked, expired early), the session logs in again and fn runs once more.
 func (s *Session) do(ctx context.Context, op, path string, fn func(*vaultapi.Client) error) error {
-	c, err := s.Client(ctx)
+	c, err := s.APIClient(ctx)
 	if err != nil {
 		return err
 	}
 	err = classify(op, path, fn(c))
-	if !IsCategory(err, CategoryPermissionDenied) || s.tokenValid(ctx, c) {
+	if !IsCategory(err, CategoryPermissionDenied) || tokenValid(ctx, c) {
 		return err
 	}
-	s.log.Info("vault token was revoked or expired; logging in again", "role", s.id.Role)
+	s.log.Info("vault token was revoked or expired; logging in again", "vaultRole", s.id.Role)
 	s.invalidate(c)
-	if c, err = s.Client(ctx); err != nil {
+	if c, err = s.APIClient(ctx); err != nil {
 		return err
 	}
 	return classify(op, path, fn(c))
 }
 
-func (s *Session) tokenValid(ctx context.Context, c *vaultapi.Client) bool {
+// tokenValid reports whether Vault still knows c's token (a 403 on
+// lookup-self means it does not; other failures are not taken as proof).
+func tokenValid(ctx context.Context, c *vaultapi.Client) bool {
 	_, err := c.Auth().Token().LookupSelfWithContext(ctx)
 	var re *vaultapi.ResponseError
 	return !(errors.As(err, &re) && re.StatusCode == 403)

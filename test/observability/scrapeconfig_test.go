@@ -37,7 +37,7 @@ func TestServiceMonitorBecomesScrapeJob(t *testing.T) {
 	createPrometheus(t, ctx)
 	app := vaultApp("metered", roleReader, "kv/data/obs/app")
 	app.Spec.Monitoring = &appv1alpha1.MonitoringSpec{Enabled: true, Port: "http-metrics", Path: "/stats", Interval: "15s"}
-	if err := testRig.Client.Create(ctx, app); err != nil {
+	if err := env.Client.Create(ctx, app); err != nil {
 		t.Fatal(err)
 	}
 	want := jobSpec{Port: "http-metrics", Path: "/stats", Interval: "15s"}
@@ -46,7 +46,7 @@ func TestServiceMonitorBecomesScrapeJob(t *testing.T) {
 
 	var sm monitoringv1.ServiceMonitor
 	eventually(t, 60*time.Second, "prometheus-operator reports the ServiceMonitor accepted", func() error {
-		if err := testRig.Client.Get(ctx, client.ObjectKey{Namespace: appsNamespace, Name: "metered"}, &sm); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: appsNamespace, Name: "metered"}, &sm); err != nil {
 			return err
 		}
 		if a := monitoring.ServiceMonitorAcceptance(&sm); !a.Known || !a.Accepted || !slices.Equal(a.AcceptedBy, []string{promNamespace + "/" + promName}) {
@@ -60,7 +60,7 @@ func TestServiceMonitorBecomesScrapeJob(t *testing.T) {
 	setMonitoring(t, ctx, "metered", true)
 	waitJob(t, ctx, jobName, &want)
 
-	if err := testRig.Client.Delete(ctx, app); err != nil {
+	if err := env.Client.Delete(ctx, app); err != nil {
 		t.Fatal(err)
 	}
 	waitJob(t, ctx, jobName, nil)
@@ -83,13 +83,13 @@ func TestRejectedServiceMonitorIsReported(t *testing.T) {
 			Endpoints: []monitoringv1.Endpoint{{Port: "http-metrics", Interval: "30s", ScrapeTimeout: "60s"}},
 		},
 	}
-	if err := testRig.Client.Create(ctx, sm); err != nil {
+	if err := env.Client.Create(ctx, sm); err != nil {
 		t.Fatal(err)
 	}
-	defer testRig.Client.Delete(ctx, sm)
+	defer env.Client.Delete(ctx, sm)
 	var got monitoring.Acceptance
 	eventually(t, 60*time.Second, "prometheus-operator reports the ServiceMonitor rejected", func() error {
-		if err := testRig.Client.Get(ctx, client.ObjectKeyFromObject(sm), sm); err != nil {
+		if err := env.Client.Get(ctx, client.ObjectKeyFromObject(sm), sm); err != nil {
 			return err
 		}
 		if got = monitoring.ServiceMonitorAcceptance(sm); !got.Known || got.Accepted {
@@ -116,7 +116,7 @@ func TestRejectedServiceMonitorIsReported(t *testing.T) {
 func createPrometheus(t *testing.T, ctx context.Context) {
 	t.Helper()
 	for _, ns := range []string{promNamespace, appsNamespace} {
-		if err := testRig.EnsureNamespace(ctx, ns); err != nil {
+		if err := env.EnsureNamespace(ctx, ns); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -127,7 +127,7 @@ func createPrometheus(t *testing.T, ctx context.Context) {
 			ServiceMonitorNamespaceSelector: &metav1.LabelSelector{},
 		}},
 	}
-	if err := testRig.Client.Create(ctx, p); client.IgnoreAlreadyExists(err) != nil {
+	if err := env.Client.Create(ctx, p); client.IgnoreAlreadyExists(err) != nil {
 		t.Fatal(err)
 	}
 }
@@ -154,12 +154,12 @@ func vaultApp(name, role, path string) *appv1alpha1.VaultApp {
 func setMonitoring(t *testing.T, ctx context.Context, name string, enabled bool) {
 	t.Helper()
 	var app appv1alpha1.VaultApp
-	if err := testRig.Client.Get(ctx, client.ObjectKey{Namespace: appsNamespace, Name: name}, &app); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: appsNamespace, Name: name}, &app); err != nil {
 		t.Fatal(err)
 	}
 	patch := client.MergeFrom(app.DeepCopy())
 	app.Spec.Monitoring.Enabled = enabled
-	if err := testRig.Client.Patch(ctx, &app, patch); err != nil {
+	if err := env.Client.Patch(ctx, &app, patch); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -208,7 +208,7 @@ func generatedConfig(t *testing.T, ctx context.Context) map[string]jobSpec {
 // and returns its jobs: the port is the regex of the relabeling that keeps
 // only the endpoints' port of that name.
 func loadConfig(ctx context.Context) (map[string]jobSpec, error) {
-	text, err := testRig.PrometheusConfig(ctx, promNamespace, promName)
+	text, err := env.PrometheusConfig(ctx, promNamespace, promName)
 	if err != nil {
 		return nil, err
 	}

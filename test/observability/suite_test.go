@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vault-sync-io/vault-sync-operator/test/opproc"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -23,87 +23,73 @@ import (
 const scrapeJob = "vault-sync-operator"
 
 var (
-	testRig *rig.Rig
-	root    string
-	promop  rig.PromOperatorTools
-	prom    *rig.Prometheus
-	op      *opproc.Proc
-	pg      *rig.Postgres
+	env    *e2e.Env
+	op     *e2e.Process
+	pg     *rig.Postgres
+	promop rig.PromOperatorTools
+	prom   *rig.Prometheus
 )
 
 func TestMain(m *testing.M) {
-	root, _ = rig.RepoRoot()
-	var err error
-	if promop, err = rig.FindPromOperatorTools(); err != nil {
+	root, err := rig.RepoRoot()
+	if err == nil {
+		promop, err = rig.FindPromOperatorTools()
+	}
+	if err == nil {
+		_, _, err = rig.FindPrometheus()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "observability:", err)
 		os.Exit(1)
 	}
-	if _, _, err := rig.FindPrometheus(); err != nil {
-		fmt.Fprintln(os.Stderr, "observability:", err)
-		os.Exit(1)
-	}
-	os.Exit(rig.Main(m, rig.Options{WithCluster: true,
-		CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), promop.CRDDir}},
-		func(r *rig.Rig) func() {
-			testRig = r
-			stop, err := setup(context.Background(), r)
-			if err != nil {
-				panic(err)
-			}
-			return stop
-		}))
+	os.Exit(e2e.Main(m, rig.Options{WithCluster: true,
+		CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), promop.CRDDir}}, setup))
 }
 
 // setup starts prometheus-operator, the Vault engines and roles of the
 // workload, the operator binary and a Prometheus scraping it (with the
 // shipped alert rules loaded).
-func setup(ctx context.Context, r *rig.Rig) (stop func(), err error) {
-	if err := r.StartPrometheusOperator(ctx, promop); err != nil {
-		return nil, err
+func setup(e *e2e.Env) (err error) {
+	env = e
+	ctx := context.Background()
+	if err := e.StartPrometheusOperator(ctx, promop); err != nil {
+		return err
 	}
-	if pg, err = rig.StartPostgres(ctx); err != nil {
-		return nil, err
+	if pg, err = e.StartPostgres(); err != nil {
+		return err
 	}
-	if err := prepareVault(ctx, r); err != nil {
-		pg.Stop()
-		return nil, err
+	if err := prepareVault(ctx, e); err != nil {
+		return err
 	}
-	bin, err := opproc.Build(r, root)
-	if err != nil {
-		pg.Stop()
-		return nil, err
+	if err := e.GrantEverything(ctx); err != nil {
+		return err
 	}
 	// Short lease and refresh timings so renewals, failures and their
 	// metrics happen within the test.
-	op, err = opproc.Start(ctx, r, bin, nil, "--vaultapp-refresh-interval=10s", "--lease-renew-fraction=0.5",
-		"--lease-revoke-grace=3s", "--vault-token-check-interval=2s", "--vault-timeout=2s")
+	op, err = e.StartProcess(e2e.Launch{Args: []string{"--vaultapp-refresh-interval=10s", "--lease-renew-fraction=0.5",
+		"--lease-revoke-grace=3s", "--vault-token-check-interval=2s", "--vault-timeout=2s"}})
 	if err != nil {
-		pg.Stop()
-		return nil, err
+		return err
 	}
-	prom, err = r.StartPrometheus(ctx, rig.PrometheusOptions{
+	prom, err = e.StartPrometheus(ctx, rig.PrometheusOptions{
 		Targets:   map[string]string{scrapeJob: op.MetricsAddr},
-		RuleFiles: []string{filepath.Join(root, "config/prometheus/alerts.yaml")},
+		RuleFiles: []string{filepath.Join(e.Root, "config/prometheus/alerts.yaml")},
 	})
-	if err != nil {
-		op.Stop()
-		pg.Stop()
-		return nil, err
-	}
-	return func() { op.Stop(); pg.Stop() }, nil
+	return err
 }
 
-// showLogs prints the operator's and prometheus-operator's logs when t failed.
+// showLogs prints the tails of the operator's, prometheus-operator's and
+// Prometheus's logs when t failed.
 func showLogs(t *testing.T) {
 	if !t.Failed() {
 		return
 	}
-	for _, f := range []string{"operator.log", "prometheus-operator.log", "prometheus.log"} {
-		b, _ := os.ReadFile(filepath.Join(testRig.Dir, f))
+	for _, f := range []string{env.OperatorLogPath(), filepath.Join(env.Dir, "prometheus-operator.log"), filepath.Join(env.Dir, "prometheus.log")} {
+		b, _ := os.ReadFile(f)
 		if len(b) > 20000 {
 			b = b[len(b)-20000:]
 		}
-		t.Logf("%s (tail):\n%s", f, b)
+		t.Logf("%s (tail):\n%s", filepath.Base(f), b)
 	}
 }
 

@@ -2,10 +2,9 @@ package observability
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -29,45 +28,32 @@ const (
 
 // prepareVault adds what the workload needs beyond the rig's defaults: a
 // KV mount the operator may only read (push permission denied), the
-// database and PKI engines, and the VaultApp roles.
-func prepareVault(ctx context.Context, r *rig.Rig) error {
-	v := r.Vault
-	if err := v.EnableKV(ctx, "restricted", 2); err != nil {
+// database and PKI engines, the VaultApp roles and the data they read.
+func prepareVault(ctx context.Context, e *e2e.Env) error {
+	if err := e.Vault.EnableKV(ctx, "restricted", 2); err != nil {
 		return err
 	}
-	if err := v.WritePolicy(ctx, rig.OperatorPolicyName, rig.OperatorPolicy+"\npath \"restricted/*\" { capabilities = [\"read\"] }\n"); err != nil {
+	if err := e.Vault.WritePolicy(ctx, rig.OperatorPolicyName, rig.OperatorPolicy+"\npath \"restricted/*\" { capabilities = [\"read\"] }\n"); err != nil {
 		return err
 	}
-	if err := r.EnableDatabase(ctx, pg, "billing", dbTTL, dbMaxTTL); err != nil {
+	if err := e.EnableDatabase(ctx, pg, "billing", dbTTL, dbMaxTTL); err != nil {
 		return err
 	}
-	if err := r.EnablePKI(ctx, pkiMaxTTL); err != nil {
+	if err := e.EnablePKI(ctx, pkiMaxTTL); err != nil {
 		return err
 	}
-	policies := map[string]string{
-		roleReader: `path "kv/*" { capabilities = ["read"] }`,
-		roleDenied: ``,
-		roleDB:     readFile("examples/dynamic/vault-policies.hcl"),
-		rolePKI:    readFile("examples/dynamic/vault-policies-pki.hcl"),
+	policies := map[string]string{roleReader: e2e.ReadPolicy("kv/*"), roleDenied: e2e.ReadPolicy()}
+	for role, file := range map[string]string{roleDB: "examples/dynamic/vault-policies.hcl", rolePKI: "examples/dynamic/vault-policies-pki.hcl"} {
+		hcl, err := e.ReadRepoFile(file)
+		if err != nil {
+			return err
+		}
+		policies[role] = hcl
 	}
 	for role, hcl := range policies {
-		hcl += "\npath \"sys/internal/ui/mounts/*\" { capabilities = [\"read\"] }\n"
-		if err := v.WritePolicy(ctx, role, hcl); err != nil {
-			return err
-		}
-		if err := v.WriteKubernetesRole(ctx, "kubernetes", role, rig.KubernetesRole{
-			ServiceAccountNames: []string{rig.OperatorServiceAccount}, Namespaces: []string{rig.OperatorNamespace},
-			Policies: []string{role}, TTL: time.Hour}); err != nil {
+		if err := e.WriteOperatorRole(ctx, role, hcl, ""); err != nil {
 			return err
 		}
 	}
-	return v.PutKV(ctx, "kv/data/obs/app", map[string]any{"token": "s3cr3t-value"})
-}
-
-func readFile(rel string) string {
-	b, err := os.ReadFile(filepath.Join(root, rel))
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
+	return e.Vault.PutKV(ctx, "kv/data/obs/app", map[string]any{"token": "s3cr3t-value"})
 }

@@ -7,7 +7,6 @@ package packaging
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,29 +18,27 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
-	"github.com/vault-sync-io/vault-sync-operator/internal/operator"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
-var (
-	testRig *rig.Rig
-	root    string
-)
+var env *e2e.Env
 
+// TestMain installs only the ServiceMonitor CRD: the VaultApp CRD comes
+// with each install method under test.
 func TestMain(m *testing.M) {
-	root, _ = rig.RepoRoot()
-	os.Exit(rig.Main(m, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "test/crds")}},
-		func(r *rig.Rig) func() { testRig = r; return nil }))
+	root, _ := rig.RepoRoot()
+	os.Exit(e2e.Main(m, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "test/crds")}},
+		func(e *e2e.Env) error { env = e; return nil }))
 }
 
 func run(t *testing.T, name string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = root
+	cmd.Dir = env.Root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -53,7 +50,7 @@ func run(t *testing.T, name string, args ...string) []byte {
 
 func readFile(t *testing.T, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, rel))
+	b, err := os.ReadFile(filepath.Join(env.Root, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +73,7 @@ func TestGeneratedFilesAreInSync(t *testing.T) {
 	if wi[strings.Index(wi, "rules:\n")+len("rules:\n"):] != string(readFile(t, "charts/vault-sync-operator/files/workload-identity-rules.yaml")) {
 		t.Error("charts/vault-sync-operator/files/workload-identity-rules.yaml differs from config/rbac/workload-identity/role.yaml: run make chart")
 	}
-	kustomized := run(t, testRig.Binaries.Kubectl, "kustomize", "config/default")
+	kustomized := run(t, env.Binaries.Kubectl, "kustomize", "config/default")
 	if !bytes.Equal(kustomized, readFile(t, "dist/install.yaml")) {
 		t.Error("dist/install.yaml is stale: run make build-installer")
 	}
@@ -94,8 +91,8 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 		{APIGroups: []string{""}, Resources: []string{"secrets", "services"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps"}, Verbs: []string{"get", "list", "patch", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/finalizers"}, Verbs: []string{"update"}},
-		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"get", "patch", "update"}},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"get", "patch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "get", "list", "patch", "watch"}},
 		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
 	}
 	if !reflect.DeepEqual(role.Rules, want) {
@@ -116,18 +113,18 @@ func TestWorkloadIdentityRoleIsMinimal(t *testing.T) {
 	if !reflect.DeepEqual(role.Rules, want) {
 		t.Fatalf("workload-identity rules = %+v", role.Rules)
 	}
-	def := string(run(t, testRig.Binaries.Helm, "template", "vso", "charts/vault-sync-operator"))
+	def := string(run(t, env.Binaries.Helm, "template", "vso", "charts/vault-sync-operator"))
 	if strings.Contains(def, "serviceaccounts/token") || !strings.Contains(def, "--vault-identity=operator") {
 		t.Error("the default chart must not grant token creation")
 	}
-	wl := string(run(t, testRig.Binaries.Helm, "template", "vso", "charts/vault-sync-operator", "--set", "vault.identity=workload"))
+	wl := string(run(t, env.Binaries.Helm, "template", "vso", "charts/vault-sync-operator", "--set", "vault.identity=workload"))
 	if !strings.Contains(wl, "serviceaccounts/token") || !strings.Contains(wl, "--vault-identity=workload") || !strings.Contains(wl, "--workload-push-role={{namespace}}") {
 		t.Error("vault.identity=workload must add the workload-identity ClusterRole and flags")
 	}
 }
 
 func TestHelmLint(t *testing.T) {
-	run(t, testRig.Binaries.Helm, "lint", "--strict", "charts/vault-sync-operator")
+	run(t, env.Binaries.Helm, "lint", "--strict", "charts/vault-sync-operator")
 }
 
 // TestHelmChartInstalls renders the chart with default and with
@@ -145,10 +142,10 @@ func TestHelmChartInstalls(t *testing.T) {
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
 			ns := "helm-" + name
-			if err := testRig.EnsureNamespace(ctx, ns); err != nil {
+			if err := env.EnsureNamespace(ctx, ns); err != nil {
 				t.Fatal(err)
 			}
-			out := run(t, testRig.Binaries.Helm, append([]string{"template", "vso-" + name, "charts/vault-sync-operator", "--namespace", ns, "--include-crds"}, args...)...)
+			out := run(t, env.Binaries.Helm, append([]string{"template", "vso-" + name, "charts/vault-sync-operator", "--namespace", ns, "--include-crds"}, args...)...)
 			objs, err := manifests.Decode(out)
 			if err != nil {
 				t.Fatal(err)
@@ -158,23 +155,19 @@ func TestHelmChartInstalls(t *testing.T) {
 				t.Fatalf("chart has %d CRDs, want the VaultApp CRD", len(crds))
 			}
 			for _, c := range crds {
-				if err := testRig.Client.Create(ctx, c, client.DryRunAll); err != nil {
+				if err := env.Client.Create(ctx, c, client.DryRunAll); err != nil {
 					t.Fatalf("CRD: %v", err)
 				}
 			}
-			if err := manifests.Create(ctx, testRig.Client, rest); err != nil {
+			if err := manifests.Create(ctx, env.Client, rest); err != nil {
 				t.Fatal(err)
 			}
 			dep := find(t, rest, "Deployment")
 			argv := nestedStrings(dep, "spec", "template", "spec", "containers", "0", "args")
 			args := strings.Join(argv, " ")
 			// The binary accepts every flag the chart passes, and the values validate.
-			o := operator.DefaultOptions()
-			fs := flag.NewFlagSet("vault-sync-operator", flag.ContinueOnError)
-			o.BindFlags(fs)
-			zapOpts := zap.Options{}
-			zapOpts.BindFlags(fs)
-			if err := fs.Parse(argv); err != nil {
+			o, err := e2e.ParseOperatorFlags(argv)
+			if err != nil {
 				t.Fatalf("the operator rejects the chart's args: %v", err)
 			}
 			if err := o.Validate(); err != nil {
@@ -203,8 +196,8 @@ func TestHelmChartInstalls(t *testing.T) {
 }
 
 func TestHelmRefusesReplicasWithoutLeaderElection(t *testing.T) {
-	cmd := exec.Command(testRig.Binaries.Helm, "template", "x", "charts/vault-sync-operator", "--set", "replicaCount=2", "--set", "leaderElection.enabled=false")
-	cmd.Dir = root
+	cmd := exec.Command(env.Binaries.Helm, "template", "x", "charts/vault-sync-operator", "--set", "replicaCount=2", "--set", "leaderElection.enabled=false")
+	cmd.Dir = env.Root
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "needs leaderElection.enabled=true") {
 		t.Fatalf("helm template accepted 2 replicas without leader election: %s", out)
@@ -213,19 +206,19 @@ func TestHelmRefusesReplicasWithoutLeaderElection(t *testing.T) {
 
 // TestPlainManifestsInstall creates dist/install.yaml for real.
 func TestPlainManifestsInstall(t *testing.T) {
-	objs, err := manifests.ReadFile(filepath.Join(root, "dist/install.yaml"))
+	objs, err := manifests.ReadFile(filepath.Join(env.Root, "dist/install.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	crds, rest := splitCRDs(objs)
 	for _, c := range crds {
-		if err := testRig.Client.Create(context.Background(), c, client.DryRunAll); err != nil {
+		if err := env.Client.Create(context.Background(), c, client.DryRunAll); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Server-side apply, as the rig already made the namespace and service
 	// account of the operator's Vault identity.
-	if err := manifests.Apply(context.Background(), testRig.Client, rest); err != nil {
+	if err := manifests.Apply(context.Background(), env.Client, rest); err != nil {
 		t.Fatal(err)
 	}
 	dep := find(t, rest, "Deployment")

@@ -1,0 +1,32 @@
+package push
+
+import (
+	"context"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
+)
+
+// record stores state, sealed for this Deployment, in its annotation and
+// sets or removes the finalizer, in one patch. Nothing is sent when
+// nothing changes.
+func (r *Reconciler) record(ctx context.Context, dep *appsv1.Deployment, state pushsync.State, keepFinalizer bool) error {
+	return kube.Patch(ctx, r.Client, dep, func() {
+		if len(state.Locations) > 0 {
+			if dep.Annotations == nil {
+				dep.Annotations = map[string]string{}
+			}
+			dep.Annotations[pushsync.AnnotationState] = state.Seal(r.Key, string(dep.UID)).Encode()
+		} else {
+			delete(dep.Annotations, pushsync.AnnotationState)
+		}
+		if keepFinalizer {
+			controllerutil.AddFinalizer(dep, pushsync.Finalizer)
+		} else {
+			controllerutil.RemoveFinalizer(dep, pushsync.Finalizer)
+		}
+	})
+}
