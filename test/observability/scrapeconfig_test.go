@@ -9,7 +9,6 @@ import (
 	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -17,6 +16,7 @@ import (
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/monitoring"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 const (
@@ -132,23 +132,12 @@ func createPrometheus(t *testing.T, ctx context.Context) {
 	}
 }
 
-// vaultApp is a VaultApp in appsNamespace reading one key with role.
+// vaultApp is e2e.NewVaultApp in appsNamespace reading one key with role,
+// its container serving metrics on a port named http-metrics.
 func vaultApp(name, role, path string) *appv1alpha1.VaultApp {
-	labels := map[string]string{"app": name}
-	return &appv1alpha1.VaultApp{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: appsNamespace},
-		Spec: appv1alpha1.VaultAppSpec{
-			DeploymentSpec: appsv1.DeploymentSpec{
-				Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{
-					ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example/app:1",
-						Ports: []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: 9102}}}}},
-				},
-			},
-			Vault: appv1alpha1.VaultSpec{Role: role, Secrets: []appv1alpha1.SecretRef{{Path: path, Key: "token", TargetKey: "token"}}},
-		},
-	}
+	app := e2e.NewVaultApp(appsNamespace, name, role, appv1alpha1.SecretRef{Path: path, Key: "token", TargetKey: "token"})
+	app.Spec.DeploymentSpec.Template.Spec.Containers[0].Ports = []corev1.ContainerPort{{Name: "http-metrics", ContainerPort: 9102}}
+	return app
 }
 
 func setMonitoring(t *testing.T, ctx context.Context, name string, enabled bool) {
