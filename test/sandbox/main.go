@@ -74,6 +74,7 @@ func run(verbose, withCluster bool) error {
 		return err
 	}
 	say("operator running (metrics http://%s/metrics, probes http://%s/readyz)", op.MetricsAddr, op.ProbeAddr)
+	startPrometheus(ctx, r, env.Root, op.MetricsAddr)
 
 	for _, f := range []string{"examples/grants/billing-service.yaml", "examples/grants/push-examples.yaml", "examples/grants/dynamic-examples.yaml",
 		"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml", "examples/dynamic/web-tls.yaml"} {
