@@ -81,6 +81,10 @@ const (
 	ReasonServiceMonitorCRDMissing = "ServiceMonitorCRDMissing"
 	// ReasonServiceMonitorApplyFailed: the ServiceMonitor could not be written.
 	ReasonServiceMonitorApplyFailed = "ServiceMonitorApplyFailed"
+	// ReasonServiceMonitorRejected: a Prometheus that selects the
+	// ServiceMonitor reported it invalid (prometheus-operator's status
+	// bindings, feature gate StatusForConfigurationResources).
+	ReasonServiceMonitorRejected = "ServiceMonitorRejected"
 	// ReasonServiceApplyFailed: the metrics Service could not be written.
 	ReasonServiceApplyFailed = "ServiceApplyFailed"
 	// ReasonNoMetricsPort: no container port has the name spec.monitoring.port.

@@ -83,6 +83,11 @@ func (VaultObserver) Login(result string) { AuthAttempts.WithLabelValues(result)
 
 func (VaultObserver) Request(kind vault.RequestKind, code int) {
 	VaultRequests.WithLabelValues(string(kind), strconv.Itoa(code)).Inc()
+	if code == 0 || code >= 500 {
+		VaultUp.Set(0)
+	} else {
+		VaultUp.Set(1)
+	}
 }
 
 // secretsDiscovered reports, at scrape time, the Secrets referenced by
@@ -141,5 +146,7 @@ func init() {
 // ForgetVaultApp drops the series of a deleted VaultApp.
 func ForgetVaultApp(namespace, name string) {
 	VaultAppLastSuccess.DeleteLabelValues(namespace, name)
+	VaultAppRefreshInterval.DeleteLabelValues(namespace, name)
+	forgetRollout(namespace, name)
 	VaultAppSyncs.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "vaultapp": name})
 }

@@ -17,11 +17,13 @@ import (
 	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
 // ReasonServiceMonitorRejected is the MonitoringReady reason when a
 // Prometheus rejected the VaultApp's ServiceMonitor.
-const ReasonServiceMonitorRejected = "ServiceMonitorRejected"
+const ReasonServiceMonitorRejected = appv1alpha1.ReasonServiceMonitorRejected
 
 // Acceptance is prometheus-operator's verdict on a ServiceMonitor.
 type Acceptance struct {

@@ -50,7 +50,8 @@ func TestValuesSchemaRejectsTypos(t *testing.T) {
 // prometheus-operator's CRDs), via kubectl apply --server-side --dry-run=server.
 func TestRenderedChartPassesServerSideDryRun(t *testing.T) {
 	ctx := context.Background()
-	for _, ns := range []string{"vault-sync-system", "monitoring"} {
+	// The all-features values watch shop and web: the operator's Roles go there.
+	for _, ns := range []string{"vault-sync-system", "monitoring", "shop", "web"} {
 		if err := testRig.EnsureNamespace(ctx, ns); err != nil {
 			t.Fatal(err)
 		}

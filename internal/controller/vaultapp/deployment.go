@@ -51,11 +51,14 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, p *pass) (ctrl.Res
 		}
 	}
 	if err == nil && kube.ControlledBy(existing, app) && desired.DeploymentUpToDate(want, existing) {
+		metrics.SetRolloutQueued(app.Namespace, app.Name, false)
 		status, reason, msg := deploymentReadiness(existing)
 		mark(app, appv1alpha1.ConditionDeploymentReady, status, reason, msg)
 		return ctrl.Result{}, nil
 	}
-	if wait := r.rolloutWait(existing, want); wait > 0 {
+	wait := r.rolloutWait(existing, want)
+	metrics.SetRolloutQueued(app.Namespace, app.Name, wait > 0)
+	if wait > 0 {
 		p.rolloutPending = true
 		mark(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonRolloutQueued,
 			fmt.Sprintf("new secret version %s is in the Secret; the rollout starts in %s (at most %g rotation rollouts per second, --max-rollouts-per-second)",

@@ -16,6 +16,7 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/desired"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+	"github.com/vault-sync-io/vault-sync-operator/internal/monitoring"
 )
 
 // reconcileMonitoring manages the Service that exposes the metrics port and
@@ -55,11 +56,17 @@ func (r *Reconciler) reconcileMonitoring(ctx context.Context, p *pass) (ctrl.Res
 			"the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed: install prometheus-operator's CRDs and restart the operator; the metrics Service exists meanwhile")
 		return ctrl.Result{}, nil
 	}
-	sm := desired.ServiceMonitor(app, port.Name)
-	if err := r.applyIfChanged(ctx, app, sm, &monitoringv1.ServiceMonitor{}, func(existing client.Object) bool {
+	sm, existing := desired.ServiceMonitor(app, port.Name), &monitoringv1.ServiceMonitor{}
+	if err := r.applyIfChanged(ctx, app, sm, existing, func(existing client.Object) bool {
 		return equality.Semantic.DeepDerivative(sm.Spec, existing.(*monitoringv1.ServiceMonitor).Spec)
 	}); err != nil {
 		return r.monitoringFailed(ctx, app, appv1alpha1.ReasonServiceMonitorApplyFailed, err)
+	}
+	// What prometheus-operator says of the ServiceMonitor (its status
+	// changes wake this reconcile); unknown is not a rejection.
+	if a := monitoring.ServiceMonitorAcceptance(existing); a.Known && !a.Accepted && existing.Generation > 0 {
+		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, a.Reason, a.Message)
+		return ctrl.Result{}, nil
 	}
 	mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("scraping port %s at %s", port.Name, mon.Path))

@@ -146,6 +146,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 	}()
 	p := &pass{app: app}
+	metrics.VaultAppRefreshInterval.WithLabelValues(app.Namespace, app.Name).Set(r.refreshInterval(app).Seconds())
 	if err := r.checkSpec(ctx, p); err != nil {
 		return ctrl.Result{}, err
 	}
