@@ -3,6 +3,7 @@ package pushsync
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
@@ -23,7 +24,10 @@ type State struct {
 	// Hash is a keyed digest of what was written where (Digest).
 	Hash      string           `json:"hash"`
 	Locations []vault.Location `json:"locations"`
-	// MAC authenticates Hash and Locations for one Deployment.
+	// Versions are the KV v2 versions the operator wrote (or is about to
+	// write: the record is written first), by location (Location.String).
+	Versions map[string]int `json:"versions,omitempty"`
+	// MAC authenticates the rest for one Deployment.
 	MAC string `json:"mac,omitempty"`
 }
 
@@ -53,7 +57,13 @@ func (s State) Verify(key mac.Key, uid string) bool {
 
 func (s State) macInput(uid string) [][]byte {
 	locs, _ := json.Marshal(s.Locations)
-	return [][]byte{[]byte("push-record/v1"), []byte(uid), []byte(s.Hash), locs}
+	versions, _ := json.Marshal(s.Versions) // sorted keys: canonical
+	return [][]byte{[]byte("push-record/v2"), []byte(uid), []byte(s.Hash), locs, versions}
+}
+
+// Expect is what the record says of loc, for the Vault client.
+func (s State) Expect(loc vault.Location) vault.Expect {
+	return vault.Expect{Recorded: slices.Contains(s.Locations, loc), Version: s.Versions[loc.String()]}
 }
 
 // Encode renders the state for the annotation.

@@ -38,63 +38,6 @@ func NewOwner(cluster, namespace, kind, name, uid string) Owner {
 	return Owner{Name: fmt.Sprintf("%s/%s/%s/%s", cluster, namespace, kind, name), UID: uid}
 }
 
-// WriteOwned writes data at loc for owner, refusing to take over data that
-// is not owner's:
-//
-//   - KV v2: the secret's custom metadata must name owner, or the secret must
-//     not exist. Anything else is a CategoryConflict error and nothing is
-//     written. A new secret's metadata is stamped with owner first; the data
-//     write is a check-and-set against the version seen, so a concurrent
-//     writer is detected instead of overwritten.
-//   - KV v1 has no metadata: known says whether the caller's own record lists
-//     loc; an existing secret the record does not list is a conflict.
-func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error {
-	if err := loc.Validate(); err != nil {
-		return err
-	}
-	if err := k.checkSize(loc, data); err != nil {
-		return err
-	}
-	if loc.Version != 2 {
-		if !known {
-			if _, err := k.ReadKV(ctx, loc); err == nil {
-				return conflict(loc, "a secret exists there that this operator did not write")
-			} else if !IsCategory(err, CategoryNotFound) {
-				return err
-			}
-		}
-		return k.WriteKV(ctx, loc, data)
-	}
-	md, err := k.metadata(ctx, loc)
-	if err != nil {
-		return err
-	}
-	cas, claim := 0, md == nil
-	if md != nil {
-		restamp, err := CheckOwner(loc, md.CustomMetadata, owner)
-		if err != nil {
-			return err
-		}
-		cas, claim = md.CurrentVersion, restamp
-	}
-	if claim {
-		// Claim the path before writing data: a crash between the two
-		// steps then leaves an owned, empty entry the next attempt fills,
-		// never unmarked data that no one may take over.
-		if err := k.stamp(ctx, loc, OwnerMetadata(owner)); err != nil {
-			return err
-		}
-	}
-	err = k.s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
-		_, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data, vaultapi.WithCheckAndSet(cas))
-		return err
-	})
-	if IsCategory(err, CategoryConflict) {
-		return conflict(loc, "it was changed concurrently by another writer (check-and-set failed); retrying")
-	}
-	return err
-}
-
 // DeleteOwned removes loc if owner wrote it. On KV v2 a secret whose
 // metadata names someone else (or no one) is left alone and reported as a
 // CategoryConflict error; a missing one is not an error.

@@ -117,5 +117,3 @@ func (w *world) expectEvent(prefix string) {
 	}
 	w.t.Fatalf("no event %q", prefix)
 }
-
-func keyOf(name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }

@@ -56,6 +56,14 @@ type Reconciler struct {
 	Key mac.Key
 
 	verified sync.Map // types.NamespacedName -> time.Time of the last Vault drift check
+	// seen are the Deployments whose record this process found held in
+	// Vault (or wrote itself); dirty those whose last write failed after
+	// the record was written.
+	seen, dirty sync.Map
+}
+
+func keyOf(dep *appsv1.Deployment) types.NamespacedName {
+	return types.NamespacedName{Namespace: dep.Namespace, Name: dep.Name}
 }
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;patch
@@ -113,6 +121,8 @@ func (r *Reconciler) owner(dep *appsv1.Deployment) vault.Owner {
 func (r *Reconciler) forget(key types.NamespacedName) {
 	r.Tracker.Forget(key)
 	r.verified.Delete(key)
+	r.seen.Delete(key)
+	r.dirty.Delete(key)
 }
 
 // SetupWithManager watches annotated Deployments (and those still carrying

@@ -116,7 +116,7 @@ func TestOwnershipFollowsTheObjectNotJustItsName(t *testing.T) {
 	// A namesake in another cluster with the same --cluster-name (another UID) may not take it.
 	other := w.r.owner(w.deployment("web"))
 	other.UID = "uid-elsewhere"
-	if err := w.vault.WriteOwned(context.Background(), loc, map[string]any{"x": "y"}, other, false); !vault.IsCategory(err, vault.CategoryConflict) {
+	if _, err := w.vault.WriteOwned(context.Background(), loc, map[string]any{"x": "y"}, other, vault.Expect{}); !vault.IsCategory(err, vault.CategoryConflict) {
 		t.Fatalf("a namesake with another UID wrote: %v", err)
 	}
 	// Deleted with preserve-on-delete: released, and a re-created namesake takes it over.
@@ -127,7 +127,7 @@ func TestOwnershipFollowsTheObjectNotJustItsName(t *testing.T) {
 	if w.vault.Metadata(loc)[vault.MetaReleased] != "true" {
 		t.Fatalf("not released: %v", w.vault.Metadata(loc))
 	}
-	if err := w.vault.WriteOwned(context.Background(), loc, map[string]any{"x": "y"}, other, false); err != nil {
+	if _, err := w.vault.WriteOwned(context.Background(), loc, map[string]any{"x": "y"}, other, vault.Expect{}); err != nil {
 		t.Fatalf("a namesake could not take over released data: %v", err)
 	}
 	if md := w.vault.Metadata(loc); md[vault.MetaOwnerUID] != "uid-elsewhere" || md[vault.MetaReleased] != nil {

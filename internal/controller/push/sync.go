@@ -3,6 +3,7 @@ package push
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -10,7 +11,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -41,7 +41,9 @@ type pass struct {
 	// unchanged: the data and paths are as recorded; verify: the periodic
 	// drift check is due.
 	unchanged, verify bool
-	written, removed  []string
+	// versions are the KV v2 versions written (or, before, expected).
+	versions         map[string]int
+	written, removed []string
 }
 
 // syncStep is one step of a sync. done ends the sync early with nothing
@@ -50,14 +52,18 @@ type syncStep func(r *Reconciler, ctx context.Context, p *pass) (done bool, err 
 
 // syncSteps make Vault hold what the Deployment's Secrets contain. They
 // write only when the content or the paths changed since the recorded sync
-// (or, with periodic reconcile, when Vault drifted), then remove locations
-// written before that are no longer wanted, then record the new state.
+// (or Vault does not hold what the record says: checked once per process,
+// and periodically with vault-sync.io/reconcile). The record of what is
+// about to be written goes first, with the finalizer, in one patch; then
+// Vault; then locations no longer wanted are removed, and the record is
+// corrected only if something differs from what it announced.
+// docs/performance.md has the crash-safety argument of each step.
 var syncSteps = []syncStep{
 	(*Reconciler).readSecrets,
 	(*Reconciler).plan,
 	(*Reconciler).locate,
 	(*Reconciler).skipUnchanged,
-	(*Reconciler).claimLocations,
+	(*Reconciler).recordIntent,
 	(*Reconciler).writeData,
 	(*Reconciler).removeStale,
 	(*Reconciler).recordSynced,
@@ -76,6 +82,7 @@ func (r *Reconciler) sync(ctx context.Context, dep *appsv1.Deployment, cfg pushs
 		}
 	}
 	r.synced(ctx, p)
+	r.dirty.Delete(keyOf(dep))
 	return requeue, nil
 }
 
@@ -127,40 +134,73 @@ func (r *Reconciler) locate(ctx context.Context, p *pass) (bool, error) {
 }
 
 // skipUnchanged ends the sync when the data and paths are as recorded and
-// no drift check is due: no Vault request at all. (A record that did not
-// verify has no hash: everything is written once and recorded anew.)
-func (r *Reconciler) skipUnchanged(_ context.Context, p *pass) (bool, error) {
-	p.unchanged = p.hash == p.recorded.Hash && len(p.unverified) == 0
+// no drift check is due: no Vault request at all, except, the first time
+// this process sees the Deployment, one read per location that proves
+// Vault holds what the record says (the record is written before the data:
+// a process that died in between left a record ahead of Vault). A record
+// that did not verify has no hash: everything is written once and recorded
+// anew.
+func (r *Reconciler) skipUnchanged(ctx context.Context, p *pass) (bool, error) {
+	key := keyOf(p.dep)
+	_, dirty := r.dirty.Load(key)
+	p.unchanged = p.hash == p.recorded.Hash && len(p.unverified) == 0 && !dirty
 	if p.cfg.ReconcileInterval > 0 {
-		p.verify = r.verifyDue(types.NamespacedName{Namespace: p.dep.Namespace, Name: p.dep.Name}, p.cfg.ReconcileInterval)
+		p.verify = r.verifyDue(key, p.cfg.ReconcileInterval)
 	}
-	return p.unchanged && !p.verify, nil
-}
-
-// claimLocations records new locations, with the finalizer, before
-// anything is written there: a Deployment deleted at any moment after a
-// write still has its finalizer and a record of what to clean up. (An empty
-// hash marks the record as not yet synced.) Content changes to known
-// locations need no such step.
-func (r *Reconciler) claimLocations(ctx context.Context, p *pass) (bool, error) {
-	added := newLocations(p.recorded.Locations, p.locs)
-	if controllerutil.ContainsFinalizer(p.dep, pushsync.Finalizer) && len(added) == 0 {
+	if !p.unchanged || p.verify {
 		return false, nil
 	}
-	pending := pushsync.State{Locations: append(slices.Clone(p.recorded.Locations), added...)}
-	if err := r.record(ctx, p.dep, pending, true); err != nil {
+	if _, seen := r.seen.Load(key); seen {
+		return true, nil
+	}
+	for i, w := range p.writes {
+		held, err := p.kv.Holds(ctx, p.locs[i], r.owner(p.dep), p.recorded.Expect(p.locs[i]), toAny(w.Data))
+		if err != nil {
+			return false, vaultOpError("read", err)
+		}
+		if !held {
+			p.unchanged = false // written again below
+			return false, nil
+		}
+	}
+	r.seen.Store(key, true)
+	return true, nil
+}
+
+// recordIntent records, before anything is written, the locations about to
+// be written (with those recorded before, until they are removed), the new
+// hash and the KV v2 versions the writes will create, and the finalizer:
+// one patch. A Deployment deleted at any moment after a write still has its
+// finalizer and a record of what to clean up.
+func (r *Reconciler) recordIntent(ctx context.Context, p *pass) (bool, error) {
+	p.versions = map[string]int{}
+	for _, l := range p.locs {
+		if l.Version == 2 {
+			p.versions[l.String()] = p.recorded.Versions[l.String()] + 1
+		}
+	}
+	intent := pushsync.State{Hash: p.hash, Locations: append(slices.Clone(p.recorded.Locations), newLocations(p.recorded.Locations, p.locs)...),
+		Versions: maps.Clone(p.versions)}
+	for _, l := range p.recorded.Stale(p.locs) {
+		if v, ok := p.recorded.Versions[l.String()]; ok {
+			intent.Versions[l.String()] = v
+		}
+	}
+	if err := r.record(ctx, p.dep, intent, true); err != nil {
 		return false, err
 	}
-	p.state = pending
+	p.state = intent
 	return false, nil
 }
 
 // writeData writes every location; a periodic drift check rewrites only
-// what drifted.
+// what drifted. A failed write leaves the Deployment marked, so that its
+// next sync writes again although the record already has the new hash.
 func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 	for i, w := range p.writes {
-		if p.unchanged {
-			cur, err := p.kv.ReadKV(ctx, p.locs[i])
+		loc := p.locs[i]
+		if p.unchanged && p.verify {
+			cur, err := p.kv.ReadKV(ctx, loc)
 			if err == nil && sameData(cur.Data, w.Data) {
 				continue
 			}
@@ -168,14 +208,18 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 				return false, vaultOpError("read", err)
 			}
 		}
-		known := slices.Contains(p.recorded.Locations, p.locs[i])
-		if err := p.kv.WriteOwned(ctx, p.locs[i], toAny(w.Data), r.owner(p.dep), known); err != nil {
+		v, err := p.kv.WriteOwned(ctx, loc, toAny(w.Data), r.owner(p.dep), p.recorded.Expect(loc))
+		if err != nil {
+			r.dirty.Store(keyOf(p.dep), true)
 			return false, vaultOpError("write", err)
 		}
-		p.written = append(p.written, p.locs[i].String())
+		if loc.Version == 2 {
+			p.versions[loc.String()] = v
+		}
+		p.written = append(p.written, loc.String())
 	}
 	if p.verify {
-		r.verified.Store(types.NamespacedName{Namespace: p.dep.Namespace, Name: p.dep.Name}, time.Now())
+		r.verified.Store(keyOf(p.dep), time.Now())
 	}
 	return false, nil
 }
@@ -195,9 +239,11 @@ func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
 	return false, err
 }
 
-// recordSynced records the new state.
+// recordSynced records the state written: no request at all when it is
+// what recordIntent announced (no stale location, the versions expected).
 func (r *Reconciler) recordSynced(ctx context.Context, p *pass) (bool, error) {
-	return false, r.record(ctx, p.dep, pushsync.State{Hash: p.hash, Locations: p.locs}, true)
+	r.seen.Store(keyOf(p.dep), true)
+	return false, r.record(ctx, p.dep, pushsync.State{Hash: p.hash, Locations: p.locs, Versions: p.versions}, true)
 }
 
 // synced reports a sync that reached its end: metrics, and an event and a

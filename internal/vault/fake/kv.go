@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"reflect"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
@@ -93,27 +94,30 @@ func (f *Vault) ReadKV(_ context.Context, loc vault.Location) (*vault.KVSecret, 
 	return &vault.KVSecret{Data: clone(e.data), Version: e.version, CustomMetadata: clone(e.custom)}, nil
 }
 
-func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[string]any, owner vault.Owner, known bool) error {
+func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[string]any, owner vault.Owner, exp vault.Expect) (int, error) {
 	if err := loc.Validate(); err != nil {
-		return err
+		return 0, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failure("write"); err != nil {
-		return err
+		return 0, err
 	}
 	e, exists := f.kv[loc]
 	switch {
 	case exists && loc.Version == 2:
 		restamp, err := vault.CheckOwner(loc, e.custom, owner)
+		if err != nil && exp.Recorded && e.version == 1 && e.custom[vault.MetaOwner] == nil && reflect.DeepEqual(e.data, data) {
+			restamp, err = true, nil // the operator's own create whose stamp was lost
+		}
 		if err != nil {
-			return err
+			return 0, err
 		}
 		if restamp {
 			e.custom = vault.OwnerMetadata(owner)
 		}
-	case exists && !known:
-		return &vault.Error{Category: vault.CategoryConflict, Op: "write", Path: loc.String(),
+	case exists && !exp.Recorded:
+		return 0, &vault.Error{Category: vault.CategoryConflict, Op: "write", Path: loc.String(),
 			Err: errors.New("a secret exists there that this operator did not write")}
 	}
 	if !exists {
@@ -125,7 +129,29 @@ func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[strin
 	}
 	e.data, e.version = maps.Clone(data), e.version+1
 	f.writes = append(f.writes, loc.String())
-	return nil
+	if loc.Version != 2 {
+		return 0, nil
+	}
+	return e.version, nil
+}
+
+func (f *Vault) Holds(_ context.Context, loc vault.Location, owner vault.Owner, exp vault.Expect, data map[string]any) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failure("read"); err != nil {
+		return false, err
+	}
+	e, ok := f.kv[loc]
+	if !ok {
+		return false, nil
+	}
+	if loc.Version != 2 {
+		return reflect.DeepEqual(e.data, data), nil
+	}
+	if _, err := vault.CheckOwner(loc, e.custom, owner); err != nil {
+		return false, nil
+	}
+	return exp.Version > 0 && e.version == exp.Version, nil
 }
 
 func (f *Vault) DeleteOwned(_ context.Context, loc vault.Location, owner vault.Owner) error {
