@@ -157,4 +157,3 @@ func (k *KV) Holds(ctx context.Context, loc Location, owner Owner, exp Expect, d
 	}
 	return exp.Version > 0 && md.CurrentVersion == exp.Version, nil
 }
-
