@@ -75,6 +75,7 @@ type Reconciler struct {
 	// serviceMonitors tells whether the ServiceMonitor CRD was installed at start.
 	serviceMonitors bool
 	leases          *lease.Book
+	reads           *readCache
 }
 
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch;patch

@@ -31,6 +31,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	_, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: monitoringv1.SchemeGroupVersion.Group, Kind: monitoringv1.ServiceMonitorsKind}, "v1")
 	r.serviceMonitors = err == nil
 	r.leases = lease.NewBook()
+	r.reads = newReadCache(max(r.DefaultRefresh, appv1alpha1.MaxRefreshInterval))
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
 		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, refreshRequested{}))).

@@ -37,8 +37,13 @@ type vaultData struct {
 	rotated map[string]string
 	// next is when a lease or certificate needs attention.
 	next time.Time
-	// client issued the leases.
+	// client issued the leases; id is its identity.
 	client VaultClient
+	id     vault.Identity
+	// maxAge is how old a shared static read may be (the refresh
+	// interval); refreshNow asks for fresh reads (a refresh request).
+	maxAge     time.Duration
+	refreshNow bool
 }
 
 // reconcileVaultData logs in with the VaultApp's role and gets every
@@ -73,9 +78,10 @@ func (r *Reconciler) reconcileVaultData(ctx context.Context, p *pass) (ctrl.Resu
 
 // vaultData gets every distinct path once and retires leases no longer used.
 func (r *Reconciler) vaultData(ctx context.Context, app *appv1alpha1.VaultApp, prev *corev1.Secret) (*vaultData, error) {
-	client := r.Vault(r.Identities.ForVaultApp(app))
+	id := r.Identities.ForVaultApp(app)
 	prevRec := r.readRecord(ctx, app, prev)
-	vd := &vaultData{fetched: secretdata.Fetched{}, client: client, rotated: map[string]string{},
+	_, refreshNow := app.PendingRefreshRequest()
+	vd := &vaultData{fetched: secretdata.Fetched{}, client: r.Vault(id), id: id, maxAge: r.refreshInterval(app), refreshNow: refreshNow, rotated: map[string]string{},
 		record: lease.Record{Current: map[string]lease.Issued{}, Retiring: slices.Clone(prevRec.Retiring)}}
 	for _, path := range distinctPaths(app) {
 		if err := r.pathData(ctx, app, path, prev, prevRec, vd); err != nil {
@@ -174,7 +180,7 @@ func (r *Reconciler) fetch(ctx context.Context, vd *vaultData, path string, issu
 	if issue != nil {
 		sec, err = vd.client.IssueSecret(ctx, path, lease.IssueParams(issue))
 	} else {
-		sec, err = vd.client.ReadSecret(ctx, path)
+		sec, err = r.reads.read(ctx, vd.client, vd.id, path, vd.maxAge, vd.refreshNow)
 	}
 	if reason, ok := vd.rotated[path]; ok {
 		metrics.LeaseReissues.WithLabelValues(reason, resultOf(err)).Inc()
