@@ -13,7 +13,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -130,9 +129,9 @@ func (r *Reconciler) forget(key types.NamespacedName) {
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("push-sync").
-		// Metadata only: the spec is read with a GET when a Deployment is
-		// reconciled (the manager's client reads Deployments uncached).
-		For(&appsv1.Deployment{}, builder.OnlyMetadata, builder.WithPredicates(deploymentPredicates()...)).
+		// The cache keeps Deployments slimmed to what push sync reads (see
+		// the operator's cache transform): no GET per reconcile.
+		For(&appsv1.Deployment{}, builder.WithPredicates(deploymentPredicates()...)).
 		WatchesRawSource(r.Tracker).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.MaxConcurrentReconciles,
@@ -147,8 +146,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 // deploymentsIn lists the Deployments annotated for push sync in a
 // namespace ("" for all), from the metadata cache.
 func (r *Reconciler) deploymentsIn(ctx context.Context, namespace string) []reconcile.Request {
-	var list metav1.PartialObjectMetadataList
-	list.SetGroupVersionKind(appsv1.SchemeGroupVersion.WithKind("DeploymentList"))
+	var list appsv1.DeploymentList
 	if err := r.Client.List(ctx, &list, client.InNamespace(namespace)); err != nil {
 		return nil
 	}

@@ -35,7 +35,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
 		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, refreshRequested{}))).
-		Owns(&appsv1.Deployment{}, builder.OnlyMetadata).
+		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.Service{}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: kube.RateLimiter()})
