@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,54 +22,34 @@ var VaultAppRefreshInterval = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 	Help: "Each VaultApp's refresh interval (spec.vault.refreshInterval, or --vaultapp-refresh-interval).",
 }, []string{"namespace", "vaultapp"})
 
-// rolloutQueue reports, at scrape time, how long each VaultApp's rollout
-// has waited for its turn (--max-rollouts-per-second); 0 when none waits.
-type rolloutQueue struct {
-	mu    sync.Mutex
-	since map[[2]string]time.Time
-}
-
-var (
-	rolloutQueuedDesc = prometheus.NewDesc(ns+"_vaultapp_rollout_queued_seconds",
-		"How long a VaultApp's rollout of new secret data has waited for its turn (--max-rollouts-per-second); 0 when none waits.",
-		[]string{"namespace", "vaultapp"}, nil)
-	rollouts = &rolloutQueue{since: map[[2]string]time.Time{}}
-)
-
-func (c *rolloutQueue) Describe(ch chan<- *prometheus.Desc) { ch <- rolloutQueuedDesc }
-
-func (c *rolloutQueue) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	for k, t := range c.since {
-		v := 0.0
-		if !t.IsZero() {
-			v = now.Sub(t).Seconds()
+// rollouts reports, at scrape time, how long each VaultApp's rollout has
+// waited for its turn (--max-rollouts-per-second); 0 when none waits.
+var rollouts = newClockGauge("vaultapp_rollout_queued_seconds",
+	"How long a VaultApp's rollout of new secret data has waited for its turn (--max-rollouts-per-second); 0 when none waits.",
+	func(t, now time.Time) float64 {
+		if t.IsZero() {
+			return 0
 		}
-		ch <- prometheus.MustNewConstMetric(rolloutQueuedDesc, prometheus.GaugeValue, v, k[0], k[1])
-	}
-}
+		return now.Sub(t).Seconds()
+	})
 
 // SetRolloutQueued records whether a VaultApp's rollout waits (the wait
 // counts from the first time it was queued).
 func SetRolloutQueued(namespace, name string, queued bool) {
-	rollouts.mu.Lock()
-	defer rollouts.mu.Unlock()
-	k := [2]string{namespace, name}
-	switch {
-	case !queued:
-		rollouts.since[k] = time.Time{}
-	case rollouts.since[k].IsZero():
-		rollouts.since[k] = time.Now()
-	}
+	rollouts.update(namespace, name, func(since time.Time, _ bool) (time.Time, bool) {
+		switch {
+		case !queued:
+			return time.Time{}, true
+		case since.IsZero():
+			return time.Now(), true
+		}
+		return since, true
+	})
 }
 
 // forgetRollout drops a deleted VaultApp's series.
 func forgetRollout(namespace, name string) {
-	rollouts.mu.Lock()
-	defer rollouts.mu.Unlock()
-	delete(rollouts.since, [2]string{namespace, name})
+	rollouts.update(namespace, name, func(time.Time, bool) (time.Time, bool) { return time.Time{}, false })
 }
 
 func init() {
