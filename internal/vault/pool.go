@@ -127,7 +127,7 @@ func (p *Pool) newClient(id Identity) *Client {
 	if id.ServiceAccount != "" && p.workloadJWT != nil {
 		jwt = p.workloadJWT(id.Namespace, id.ServiceAccount)
 	}
-	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, now: time.Now,
+	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, now: time.Now, timeout: max(p.cfg.Timeout, 5*time.Second),
 		log:    p.log.WithValues("vaultRole", id.Role),
 		leases: &leaseHolding{tokens: p.tokens, every: p.tokenCheck, onReplaced: p.tokenReplaced}}
 	kv := &KV{s: s, mounts: p.mounts, maxRequest: p.cfg.MaxRequestSize}

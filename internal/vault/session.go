@@ -33,6 +33,8 @@ type Session struct {
 	obs  Observer
 	log  logr.Logger
 	now  func() time.Time
+	// timeout bounds a login (the configured request timeout).
+	timeout time.Duration
 
 	// logins makes concurrent callers wait for one login instead of each
 	// doing their own.
@@ -74,7 +76,12 @@ func (s *Session) APIClient(ctx context.Context) (*vaultapi.Client, error) {
 		if c, err, ok := s.cached(); ok { // another caller finished meanwhile
 			return c, err
 		}
-		return s.obtain(ctx)
+		// The login is shared by every caller waiting for it: it runs on a
+		// context of its own, so that one caller giving up (a probe's short
+		// timeout) does not fail the others.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		defer cancel()
+		return s.obtain(lctx)
 	})
 	if err != nil {
 		return nil, err
@@ -138,8 +145,10 @@ func (s *Session) obtain(ctx context.Context) (*vaultapi.Client, error) {
 	c, secret, err := s.login(ctx)
 	s.mu.Lock()
 	if err != nil {
-		s.failedAt, s.failErr = s.now(), err
-		s.failures++
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			s.failedAt, s.failErr = s.now(), err // remembered: not retried before the backoff
+			s.failures++
+		}
 		s.mu.Unlock()
 		return nil, err
 	}
