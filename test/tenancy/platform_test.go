@@ -79,7 +79,7 @@ func setUpVault(ctx context.Context, e *e2e.Env) error {
 			return err
 		}
 	}
-	for _, ns := range []string{teamA, teamB, teamPrefixOfA, platformNS} {
+	for _, ns := range []string{teamA, teamB, teamC, teamPrefixOfA, platformNS} {
 		if err := e.WriteOperatorRole(ctx, ns, teamPolicy(ns), ""); err != nil {
 			return err
 		}

@@ -136,6 +136,24 @@ func TestPreserveOnDeleteEdgeValues(t *testing.T) {
 	expectNoHarm()
 }
 
+// TestPushBadDurationsAreRefused: the periodic re-sync interval of a push
+// Deployment that Go cannot parse (it overflows), or that would hammer
+// Vault, is refused (InvalidConfig) and nothing is written.
+func TestPushBadDurationsAreRefused(t *testing.T) {
+	RegisterTestingT(t)
+	defer env.ShowOperatorLogOnFailure(t)
+	intervals := map[string]string{"reconcile-overflows": "3000000h", "reconcile-1ns": "1ns", "reconcile-negative": "-5m", "reconcile-words": "every minute"}
+	for name, interval := range intervals {
+		Expect(createPushWith(context.Background(), mallory, push{teamA, name, "secret/data/team-a/" + name}, "mallory",
+			map[string]string{pushsync.AnnotationReconcile: interval})).To(Succeed())
+	}
+	for name := range intervals {
+		expectEvent(1, teamA, name, v1alpha1.ReasonInvalidConfig)
+		Expect(env.ReadKV("secret/data/team-a/"+name)).To(BeNil(), name)
+	}
+	expectNoHarm()
+}
+
 // warnings are the Warning events of the object ns/name as "Reason: Message".
 func warnings(ns, name string) []string {
 	var out []string

@@ -78,30 +78,47 @@ func TestForgedPushRecordIsNotTrusted(t *testing.T) {
 	expectNoHarm()
 }
 
-// TestForgedPushRecordOnDeletionDeletesOnlyProvenData: mallory forges the
-// record (a change push sync ignores: only the record moved) and deletes
-// the Deployment at once, so cleanup reads the forged record. Only what
-// Vault's metadata proves the Deployment wrote (its own KV v2 secret, named
-// in the forged record too) is deleted; the Deployment goes.
-func TestForgedPushRecordOnDeletionDeletesOnlyProvenData(t *testing.T) {
+// TestForgedPushRecordOnCleanupDeletesOnlyProvenData: mallory forges the
+// record (a change push sync does not act on by itself: only the record
+// moved), then ends the sync at once, so that cleanup reads the forged
+// record: she deletes one Deployment, and removes the path annotation of
+// another. Only what Vault's metadata proves the Deployment wrote (its own
+// KV v2 secret, also named in the forged record) is deleted; the record
+// is reported (RecordNotTrusted) and the Deployment's finalizer released.
+func TestForgedPushRecordOnCleanupDeletesOnlyProvenData(t *testing.T) {
 	RegisterTestingT(t)
 	defer env.ShowOperatorLogOnFailure(t)
 	ctx := context.Background()
 	policyBefore := operatorPolicy()
-	p := push{teamA, "forged-delete", "secret/data/team-a/forged-delete"}
-	Expect(createPush(ctx, mallory, p, "mallory")).To(Succeed())
-	env.EventuallyKV(p.path).Should(HaveKeyWithValue("value", "mallory"))
-	sealedRecord(p)
-
-	own := vault.Location{Mount: "secret", Version: 2, Path: "team-a/forged-delete"}
-	Expect(patchAs(mallory, teamA, p.deployment, &appsv1.Deployment{}, func(d *appsv1.Deployment) {
-		d.Annotations[pushsync.AnnotationState] = forge(append(forgedLocations(), own)...)
-	})).To(Succeed())
-	Expect(mallory.Delete(ctx, e2e.Get(env.Client, teamA, p.deployment, &appsv1.Deployment{}))).To(Succeed())
-
-	Eventually(env.Gone(teamA, p.deployment, &appsv1.Deployment{}), refusalTimeout, 200*time.Millisecond).Should(BeTrue())
-	expectEvent(1, teamA, p.deployment, v1alpha1.ReasonRecordNotTrusted)
-	Expect(env.ReadKV(p.path)).To(BeNil(), "its own secret, proven by Vault's metadata, is cleaned up")
+	endings := map[string]func(name string) error{
+		"forged-delete": func(name string) error {
+			return mallory.Delete(ctx, e2e.Get(env.Client, teamA, name, &appsv1.Deployment{}))
+		},
+		"forged-disable": func(name string) error {
+			return patchAs(mallory, teamA, name, &appsv1.Deployment{}, func(d *appsv1.Deployment) {
+				delete(d.Annotations, pushsync.AnnotationPath)
+				delete(d.Annotations, pushsync.AnnotationSecrets)
+			})
+		},
+	}
+	for name, end := range endings {
+		p := push{teamA, name, "secret/data/team-a/" + name}
+		Expect(createPush(ctx, mallory, p, "mallory")).To(Succeed())
+		env.EventuallyKV(p.path).Should(HaveKeyWithValue("value", "mallory"))
+		sealedRecord(p)
+		own := vault.Location{Mount: "secret", Version: 2, Path: "team-a/" + name}
+		Expect(patchAs(mallory, teamA, p.deployment, &appsv1.Deployment{}, func(d *appsv1.Deployment) {
+			d.Annotations[pushsync.AnnotationState] = forge(append(forgedLocations(), own)...)
+		})).To(Succeed())
+		Expect(end(p.deployment)).To(Succeed())
+	}
+	for name := range endings {
+		expectEvent(1, teamA, name, v1alpha1.ReasonRecordNotTrusted)
+		env.EventuallyKV("secret/data/team-a/"+name).Should(BeNil(), "its own secret, proven by Vault's metadata, is cleaned up")
+	}
+	Eventually(env.Gone(teamA, "forged-delete", &appsv1.Deployment{}), refusalTimeout, 200*time.Millisecond).Should(BeTrue())
+	Eventually(func() []string { return e2e.Get(env.Client, teamA, "forged-disable", &appsv1.Deployment{}).Finalizers }, refusalTimeout, 200*time.Millisecond).
+		ShouldNot(ContainElement(pushsync.Finalizer))
 	Expect(operatorPolicy()).To(Equal(policyBefore))
 	expectNoHarm()
 }
@@ -151,11 +168,11 @@ func TestKVv1ConflictIsNeverOverwrittenNorDeleted(t *testing.T) {
 }
 
 // expectConflictKeepsData: mallory's Deployment p gets VaultPathConflict at
-// path, whose value stays for 6 seconds of retries and after her
-// Deployment is deleted.
+// path, whose value stays for 4 seconds of retries (backing off from 1s)
+// and after her Deployment is deleted.
 func expectConflictKeepsData(p push, path, value string) {
 	expectEvent(2, teamA, p.deployment, v1alpha1.ReasonVaultPathConflict)
-	ConsistentlyWithOffset(1, func() any { return env.ReadKV(path)["value"] }, 6*time.Second, 250*time.Millisecond).
+	ConsistentlyWithOffset(1, func() any { return env.ReadKV(path)["value"] }, 4*time.Second, 250*time.Millisecond).
 		Should(Equal(value), "retries overwrote %s", path)
 	ExpectWithOffset(1, mallory.Delete(context.Background(), e2e.Get(env.Client, teamA, p.deployment, &appsv1.Deployment{}))).To(Succeed())
 	EventuallyWithOffset(1, env.Gone(teamA, p.deployment, &appsv1.Deployment{}), refusalTimeout, 200*time.Millisecond).Should(BeTrue())

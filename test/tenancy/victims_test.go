@@ -99,8 +99,13 @@ func setUpVictims(ctx context.Context) (*victimState, error) {
 // createPush creates, as c, the Secret p.deployment (key "value") and the
 // Deployment pushing it to p.path.
 func createPush(ctx context.Context, c client.Client, p push, value string) error {
-	sel := `[{"name":"` + p.deployment + `"}]`
-	ann := map[string]string{pushsync.AnnotationPath: p.path, pushsync.AnnotationSecrets: sel}
+	return createPushWith(ctx, c, p, value, nil)
+}
+
+// createPushWith is createPush with more annotations on the Deployment.
+func createPushWith(ctx context.Context, c client.Client, p push, value string, more map[string]string) error {
+	ann := map[string]string{pushsync.AnnotationPath: p.path, pushsync.AnnotationSecrets: `[{"name":"` + p.deployment + `"}]`}
+	maps.Copy(ann, more)
 	if err := c.Create(ctx, e2e.NewSecret(p.ns, p.deployment, "value", value)); err != nil {
 		return err
 	}
@@ -161,16 +166,24 @@ func newVictim(ns, deployment, path string) (push, string) {
 	return p, value
 }
 
-// expectServesOthers changes team-c's Secret and expects the new value in
-// Vault within 10 seconds.
+// expectServesOthers is the canary of another tenant, team-c: a change of
+// its pushed Secret reaches Vault, and a new VaultApp of it gets its
+// Secret, each within 10 seconds.
 func expectServesOthers(offset int) {
+	ctx := context.Background()
 	value := "canary-" + rand.String(12)
 	s := e2e.Get(env.Client, canary.ns, canary.deployment, &corev1.Secret{})
 	ExpectWithOffset(offset, s).NotTo(BeNil())
 	s.Data["value"] = []byte(value)
-	ExpectWithOffset(offset, env.Client.Update(context.Background(), s)).To(Succeed())
+	ExpectWithOffset(offset, env.Client.Update(ctx, s)).To(Succeed())
 	EventuallyWithOffset(offset, func() any { return env.ReadKV(canary.path)["value"] }, 10*time.Second, 100*time.Millisecond).
-		Should(Equal(value), "the operator stopped serving team-c")
+		Should(Equal(value), "the operator stopped pushing team-c's secrets")
+
+	app := staticApp(teamC, "canary-"+rand.String(5))
+	ExpectWithOffset(offset, env.Client.Create(ctx, app)).To(Succeed())
+	EventuallyWithOffset(offset, func() []byte { return env.AppSecretData(teamC, app.Name)["token"] }, 10*time.Second, 100*time.Millisecond).
+		Should(Equal([]byte(teamC+"-token")), "the operator stopped serving team-c's VaultApps")
+	ExpectWithOffset(offset, env.Client.Delete(ctx, app)).To(Succeed())
 }
 
 // kvVersion is the current version of the KV v2 secret at a data path
