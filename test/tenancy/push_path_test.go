@@ -69,33 +69,37 @@ func TestEncodedPushPathIsWrittenAsNamed(t *testing.T) {
 // team-b's Secret "db" by a path-like name, and by its plain name (which
 // team-a does not have), explicitly and through the pod template. The
 // operator reads Secrets in the Deployment's namespace only: each fails
-// with a Warning and nothing is written.
+// with a Warning and nothing is written. The Warning must say what is
+// wrong: a name that cannot be a Secret's is an invalid annotation
+// (InvalidConfig, not retried), a missing Secret is SecretNotFound.
 func TestPushReadsSecretsOfItsNamespaceOnly(t *testing.T) {
 	RegisterTestingT(t)
 	defer env.ShowOperatorLogOnFailure(t)
-	names := map[string]string{
-		"select-slash":       "team-b/db",
-		"select-dotdot":      "../team-b/db",
-		"select-api-path":    "../../namespaces/team-b/secrets/db",
-		"select-encoded":     "..%2Fteam-b%2Fdb",
-		"select-plain":       "db",
-		"select-dot":         ".",
-		"select-dotdot-only": "..",
+	invalid := v1alpha1.ReasonInvalidConfig
+	names := map[string]struct{ secret, reason string }{
+		"select-slash":       {"team-b/db", invalid},
+		"select-dotdot":      {"../team-b/db", invalid},
+		"select-api-path":    {"../../namespaces/team-b/secrets/db", invalid},
+		"select-encoded":     {"..%2Fteam-b%2Fdb", invalid},
+		"select-dot":         {".", invalid},
+		"select-dotdot-only": {"..", invalid},
+		"select-plain":       {"db", v1alpha1.ReasonSecretNotFound},
 	}
-	for name, secret := range names {
+	for name, sel := range names {
 		ann := map[string]string{pushsync.AnnotationPath: "secret/data/team-a/" + name,
-			pushsync.AnnotationSecrets: `[{"name":"` + secret + `"}]`}
+			pushsync.AnnotationSecrets: `[{"name":"` + sel.secret + `"}]`}
 		createAs(mallory, e2e.NewDeployment(teamA, name, ann))
 	}
 	createAs(mallory, e2e.NewDeployment(teamA, "discover-plain", map[string]string{pushsync.AnnotationPath: "secret/data/team-a/discover-plain"}, "db"))
-	names["discover-plain"] = "db"
+	names["discover-plain"] = struct{ secret, reason string }{"db", v1alpha1.ReasonSecretNotFound}
 	for name := range names {
 		Eventually(func() []string { return warnings(teamA, name) }, refusalTimeout, 200*time.Millisecond).ShouldNot(BeEmpty(), name)
 		Expect(env.ReadKV("secret/data/team-a/"+name)).To(BeNil(), name)
 	}
-	expectEvent(1, teamA, "select-plain", v1alpha1.ReasonSecretNotFound)
-	expectEvent(1, teamA, "discover-plain", v1alpha1.ReasonSecretNotFound)
 	expectNoHarm()
+	for name, sel := range names {
+		Expect(warnings(teamA, name)).To(ContainElement(HavePrefix(sel.reason+": ")), "selection %q", sel.secret)
+	}
 }
 
 // TestPreserveOnDeleteEdgeValues: preserve-on-delete is read one way:
