@@ -12,7 +12,7 @@ const k8sLogin = "PUT auth/kubernetes/login"
 
 func TestConcurrentCallersShareOneLogin(t *testing.T) {
 	v := newVaultServer(t)
-	gate := make(chan struct{})
+	gate, release := newGate(t)
 	v.loginGate = gate
 	c, _ := newTestClient(t, v)
 
@@ -26,9 +26,9 @@ func TestConcurrentCallersShareOneLogin(t *testing.T) {
 			clients[i], errs[i] = c.APIClient(t.Context())
 		}()
 	}
-	eventually(t, "the first login reaches Vault", func() bool { return v.sent(k8sLogin) == 1 })
+	eventually(t, "the first login reaches Vault", func() bool { return v.sent(k8sLogin) >= 1 })
 	time.Sleep(20 * time.Millisecond) // let the other callers queue behind it
-	close(gate)
+	release()
 	wg.Wait()
 
 	for i := range clients {

@@ -23,11 +23,11 @@ type vaultServer struct {
 	mu         sync.Mutex
 	tokens     map[string]bool // tokens Vault knows
 	nextToken  int
-	tokenTTL   int  // seconds granted at login
-	renewable  bool // tokens are renewable
-	renewTTL   int  // seconds granted by renew-self
-	loginCode  int  // status answered to logins (0: success)
-	loginGate  chan struct{}
+	tokenTTL   int              // seconds granted at login
+	renewable  bool             // tokens are renewable
+	renewTTL   int              // seconds granted by renew-self
+	loginCode  int              // status answered to logins (0: success)
+	loginGate  <-chan struct{}  // when set, logins wait for it
 	logins     []map[string]any // bodies of login requests, with "mount"
 	mounts     map[string]map[string]any
 	kv2        map[string]*kv2Entry
@@ -328,4 +328,27 @@ func (v *vaultServer) sent(prefix string) int {
 // revokeTokens forgets every token, as `vault token revoke` would.
 func (v *vaultServer) revokeTokens() {
 	v.with(func() { v.tokens = map[string]bool{} })
+}
+
+// requestsTo lists the requests ("METHOD path") whose path starts with prefix.
+func (v *vaultServer) requestsTo(prefix string) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []string
+	for _, r := range v.requests {
+		if _, p, _ := strings.Cut(r, " "); strings.HasPrefix(p, prefix) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// newGate is a channel requests can wait on, and its release. The release
+// also runs when the test ends, before the server closes (which waits for
+// the requests in flight).
+func newGate(t *testing.T) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	release := sync.OnceFunc(func() { close(ch) })
+	t.Cleanup(release)
+	return ch, release
 }
