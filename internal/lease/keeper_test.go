@@ -41,7 +41,10 @@ func issuedLease(t *testing.T) (*fake.Vault, Issued) {
 	return f, is
 }
 
-func near(got, want time.Time) bool { d := got.Sub(want); return d > -2*time.Second && d < 2*time.Second }
+func near(got, want time.Time) bool {
+	d := got.Sub(want)
+	return d > -2*time.Second && d < 2*time.Second
+}
 
 func TestKeeperDecidesWhatToDoWithALease(t *testing.T) {
 	connection := &vault.Error{Category: vault.CategoryConnection, Err: errors.New("refused")}
