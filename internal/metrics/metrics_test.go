@@ -3,6 +3,7 @@ package metrics
 import (
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -84,9 +85,18 @@ func TestForgetVaultAppDropsItsSeries(t *testing.T) {
 	}
 }
 
+// discovered is what the secrets_discovered collector reports in these
+// tests: it can be registered once per process (the registry is global).
+var (
+	discovered         map[string]int
+	registerDiscovered sync.Once
+)
+
 func TestSecretsDiscoveredIsComputedAtScrapeTime(t *testing.T) {
-	counts := map[string]int{"team": 3}
-	if err := RegisterSecretsDiscovered(func() map[string]int { return counts }); err != nil {
+	discovered = map[string]int{"team": 3}
+	var err error
+	registerDiscovered.Do(func() { err = RegisterSecretsDiscovered(func() map[string]int { return discovered }) })
+	if err != nil {
 		t.Fatal(err)
 	}
 	read := func() float64 {
@@ -105,7 +115,7 @@ func TestSecretsDiscoveredIsComputedAtScrapeTime(t *testing.T) {
 	if got := read(); got != 3 {
 		t.Fatalf("secrets_discovered = %v, want 3", got)
 	}
-	counts["team"] = 5
+	discovered["team"] = 5
 	if got := read(); got != 5 {
 		t.Fatalf("secrets_discovered after a change = %v, want 5", got)
 	}

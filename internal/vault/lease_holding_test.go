@@ -137,9 +137,9 @@ func TestClosedSessionStopsCheckingItsToken(t *testing.T) {
 	}
 	eventually(t, "the token is checked", func() bool { return v.sent("GET auth/token/lookup-self") > 0 })
 	p.Close()
-	time.Sleep(30 * time.Millisecond) // a check in flight may finish
+	time.Sleep(200 * time.Millisecond) // a check in flight may finish
 	before := v.sent("GET auth/token/lookup-self")
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(200 * time.Millisecond) // 20 check intervals
 	if after := v.sent("GET auth/token/lookup-self"); after != before {
 		t.Fatalf("%d token checks after Close", after-before)
 	}
