@@ -42,8 +42,13 @@ const (
 	other = vault.Owner("prod/team/Deployment/api")
 )
 
-func resolve(t *testing.T, b backend, path string) vault.Location {
+// seed stores {"k": value} at path as owner ("-": stores nothing) and
+// resolves path.
+func seed(t *testing.T, b backend, path string, owner vault.Owner, value string) vault.Location {
 	t.Helper()
+	if owner != "-" {
+		b.putKV(path, map[string]any{"k": value}, owner)
+	}
 	loc, err := b.ResolveKV(t.Context(), path)
 	if err != nil {
 		t.Fatalf("ResolveKV(%s): %v", path, err)
@@ -96,10 +101,7 @@ func TestContractWriteOwned(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, b backend) {
-				if tc.owner != "-" {
-					b.putKV(tc.path, map[string]any{"k": "before"}, tc.owner)
-				}
-				loc := resolve(t, b, tc.path)
+				loc := seed(t, b, tc.path, tc.owner, "before")
 				err := b.WriteOwned(t.Context(), loc, map[string]any{"k": "after"}, me, tc.known)
 				if vault.CategoryOf(err) != tc.wantErr {
 					t.Fatalf("WriteOwned = %v, want %q", err, tc.wantErr)
@@ -134,10 +136,7 @@ func TestContractDeleteOwned(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			eachBackend(t, func(t *testing.T, b backend) {
-				if tc.owner != "-" {
-					b.putKV(tc.path, map[string]any{"k": "v"}, tc.owner)
-				}
-				loc := resolve(t, b, tc.path)
+				loc := seed(t, b, tc.path, tc.owner, "v")
 				if err := b.DeleteOwned(t.Context(), loc, me); vault.CategoryOf(err) != tc.wantErr {
 					t.Fatalf("DeleteOwned = %v, want %q", err, tc.wantErr)
 				}
@@ -153,7 +152,7 @@ func TestContractDeleteOwned(t *testing.T) {
 func TestContractSecretsAndLeases(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
-		b.putKV("secret/data/app", map[string]any{"k": "kv2"}, me)
+		seed(t, b, "secret/data/app", me, "kv2")
 		b.setEngine("database/creds/app", map[string]any{"username": "u1"}, time.Hour)
 		b.setEngine("pki/issue/web", map[string]any{"certificate": "PEM"}, 0)
 
