@@ -46,22 +46,25 @@ func near(got, want time.Time) bool {
 	return d > -2*time.Second && d < 2*time.Second
 }
 
+// leaseCase is one decision of the Keeper about a one-hour lease.
+type leaseCase struct {
+	name     string
+	verified bool          // the book saw the lease alive under the current token
+	expireIn time.Duration // status ExpireTime from now (0: unknown, after a restart)
+	notRenew bool          // status says not renewable
+	setup    func(f *fake.Vault, id string)
+	grant    time.Duration // what a renewal grants (0: what is asked)
+	want     string
+	wantErr  bool
+	// wantRenewal is the lease_renewals_total result counted ("": no renewal).
+	wantRenewal string
+	wantExpire  time.Duration // ExpireTime from now after the call (0: unchecked)
+	wantRenew   *bool         // Renewable after the call (nil: unchecked)
+}
+
 func TestKeeperDecidesWhatToDoWithALease(t *testing.T) {
 	connection := &vault.Error{Category: vault.CategoryConnection, Err: errors.New("refused")}
-	cases := []struct {
-		name     string
-		verified bool          // the book saw the lease alive under the current token
-		expireIn time.Duration // status ExpireTime from now (0: unknown, after a restart)
-		notRenew bool          // status says not renewable
-		setup    func(f *fake.Vault, id string)
-		grant    time.Duration // what a renewal grants (0: what is asked)
-		want     string
-		wantErr  bool
-		// wantRenewal is the lease_renewals_total result counted ("": no renewal).
-		wantRenewal string
-		wantExpire  time.Duration // ExpireTime from now after the call (0: unchecked)
-		wantRenew   *bool         // Renewable after the call (nil: unchecked)
-	}{
+	cases := []leaseCase{
 		{name: "should keep a verified lease before its renewal point without asking Vault", verified: true, expireIn: time.Hour,
 			setup: func(f *fake.Vault, _ string) { f.Fail("lookup", connection) }},
 		{name: "should look a lease up after a restart and keep it", expireIn: 0,
@@ -90,50 +93,52 @@ func TestKeeperDecidesWhatToDoWithALease(t *testing.T) {
 			setup: func(f *fake.Vault, _ string) { f.Fail("renew", connection) }, wantErr: true, wantRenewal: "connection"},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			f, is := issuedLease(t)
-			k := Keeper{Book: NewBook()}
-			if tc.verified {
-				k.Book.MarkVerified(is.LeaseID, f.Generation())
-			}
-			if tc.setup != nil {
-				tc.setup(f, is.LeaseID)
-			}
-			st := appv1alpha1.LeaseStatus{LeaseID: is.LeaseID, Renewable: !tc.notRenew}
-			if tc.expireIn != 0 {
-				st.ExpireTime = Second(time.Now().Add(tc.expireIn))
-			}
-			var c Client = f
-			if tc.grant != 0 {
-				c = cappedRenewals{Vault: f, grant: tc.grant}
-			}
-			before := renewalCount(tc.wantRenewal)
+		t.Run(tc.name, tc.run)
+	}
+}
 
-			got, err := k.KeepOrReplace(t.Context(), c, is, &st)
-			if got != tc.want || (err != nil) != tc.wantErr {
-				t.Fatalf("KeepOrReplace = %q, %v; want %q (error: %v)", got, err, tc.want, tc.wantErr)
-			}
-			// Vault extended the lease only when the renewal succeeded (capped or not).
-			wantExtended := tc.wantRenewal == "success" || tc.wantRenewal == "capped"
-			if extended := f.Renewals() > 0; extended != wantExtended {
-				t.Fatalf("lease extended = %v, want %v", extended, wantExtended)
-			}
-			if tc.wantRenewal != "" && renewalCount(tc.wantRenewal)-before != 1 {
-				t.Fatalf("lease_renewals_total{result=%q} did not count the renewal", tc.wantRenewal)
-			}
-			if tc.wantExpire != 0 && !near(st.ExpireTime.Time, time.Now().Add(tc.wantExpire)) {
-				t.Fatalf("expire time = %s, want in %s", st.ExpireTime, tc.wantExpire)
-			}
-			if tc.wantRenew != nil && st.Renewable != *tc.wantRenew {
-				t.Fatalf("renewable = %v, want %v", st.Renewable, *tc.wantRenew)
-			}
-			if got == "" && !tc.wantErr && !st.RenewTime.After(time.Now()) {
-				t.Fatalf("kept a lease with its renewal point %s in the past", st.RenewTime)
-			}
-			if got == "" && !tc.wantErr && !k.Book.VerifiedUnder(is.LeaseID, f.Generation()) {
-				t.Fatal("a kept lease is not marked verified under the current token")
-			}
-		})
+func (tc leaseCase) run(t *testing.T) {
+	f, is := issuedLease(t)
+	k := Keeper{Book: NewBook()}
+	if tc.verified {
+		k.Book.MarkVerified(is.LeaseID, f.Generation())
+	}
+	if tc.setup != nil {
+		tc.setup(f, is.LeaseID)
+	}
+	st := appv1alpha1.LeaseStatus{LeaseID: is.LeaseID, Renewable: !tc.notRenew}
+	if tc.expireIn != 0 {
+		st.ExpireTime = Second(time.Now().Add(tc.expireIn))
+	}
+	var c Client = f
+	if tc.grant != 0 {
+		c = cappedRenewals{Vault: f, grant: tc.grant}
+	}
+	before := renewalCount(tc.wantRenewal)
+
+	got, err := k.KeepOrReplace(t.Context(), c, is, &st)
+	if got != tc.want || (err != nil) != tc.wantErr {
+		t.Fatalf("KeepOrReplace = %q, %v; want %q (error: %v)", got, err, tc.want, tc.wantErr)
+	}
+	// Vault extended the lease only when the renewal succeeded (capped or not).
+	wantExtended := tc.wantRenewal == "success" || tc.wantRenewal == "capped"
+	if extended := f.Renewals() > 0; extended != wantExtended {
+		t.Fatalf("lease extended = %v, want %v", extended, wantExtended)
+	}
+	if tc.wantRenewal != "" && renewalCount(tc.wantRenewal)-before != 1 {
+		t.Fatalf("lease_renewals_total{result=%q} did not count the renewal", tc.wantRenewal)
+	}
+	if tc.wantExpire != 0 && !near(st.ExpireTime.Time, time.Now().Add(tc.wantExpire)) {
+		t.Fatalf("expire time = %s, want in %s", st.ExpireTime, tc.wantExpire)
+	}
+	if tc.wantRenew != nil && st.Renewable != *tc.wantRenew {
+		t.Fatalf("renewable = %v, want %v", st.Renewable, *tc.wantRenew)
+	}
+	if got == "" && !tc.wantErr && !st.RenewTime.After(time.Now()) {
+		t.Fatalf("kept a lease with its renewal point %s in the past", st.RenewTime)
+	}
+	if got == "" && !tc.wantErr && !k.Book.VerifiedUnder(is.LeaseID, f.Generation()) {
+		t.Fatal("a kept lease is not marked verified under the current token")
 	}
 }
 

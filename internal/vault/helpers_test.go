@@ -2,7 +2,6 @@ package vault
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -122,4 +121,12 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-var errBoom = errors.New("boom")
+// newGate is a channel requests can wait on, and its release. The release
+// also runs when the test ends, before the server closes (which waits for
+// the requests in flight).
+func newGate(t *testing.T) (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	release := sync.OnceFunc(func() { close(ch) })
+	t.Cleanup(release)
+	return ch, release
+}

@@ -16,16 +16,19 @@ var (
 	v1App = Location{Mount: "kv1", Version: 1, Path: "app"}
 )
 
+// kv2WriteCase is one WriteOwned of {"k": "new"} at secret/data/app by me.
+type kv2WriteCase struct {
+	name     string
+	existing *kv2Entry
+	// concurrent: another writer adds a version between the metadata read and the data write.
+	concurrent  bool
+	wantErr     string
+	wantSent    []string
+	wantVersion int
+}
+
 func TestWriteOwnedKVv2(t *testing.T) {
-	cases := []struct {
-		name     string
-		existing *kv2Entry
-		// concurrent: another writer adds a version between the metadata read and the data write.
-		concurrent  bool
-		wantErr     string
-		wantSent    []string
-		wantVersion int
-	}{
+	cases := []kv2WriteCase{
 		{name: "should claim the metadata before writing data when nothing is stored",
 			wantSent:    []string{"GET secret/metadata/app", "PUT secret/metadata/app", "PUT secret/data/app"},
 			wantVersion: 1},
@@ -52,44 +55,46 @@ func TestWriteOwnedKVv2(t *testing.T) {
 			wantSent:   []string{"GET secret/metadata/app", "PUT secret/data/app"}, wantVersion: 4},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			v := newVaultServer(t)
-			if tc.existing != nil {
-				v.kv2["secret/app"] = tc.existing
-			}
-			if tc.concurrent {
-				v.before = func(method, p string) {
-					if method == "PUT" && p == "secret/data/app" {
-						v.with(func() { v.kv2["secret/app"].version++ })
-					}
-				}
-			}
-			c, _ := newTestClient(t, v)
-			data := map[string]any{"k": "new"}
+		t.Run(tc.name, tc.run)
+	}
+}
 
-			err := c.WriteOwned(t.Context(), v2App, data, me, false)
-			if tc.wantErr == "" && err != nil || tc.wantErr != "" && (!IsCategory(err, CategoryConflict) || !strings.Contains(err.Error(), tc.wantErr)) {
-				t.Fatalf("err = %v, want %q", err, tc.wantErr)
+func (tc kv2WriteCase) run(t *testing.T) {
+	v := newVaultServer(t)
+	if tc.existing != nil {
+		v.kv2["secret/app"] = tc.existing
+	}
+	if tc.concurrent {
+		v.before = func(method, p string) {
+			if method == "PUT" && p == "secret/data/app" {
+				v.with(func() { v.kv2["secret/app"].version++ })
 			}
-			if got := v.requestsTo("secret/"); !reflect.DeepEqual(got, tc.wantSent) {
-				t.Fatalf("sent %v, want %v", got, tc.wantSent)
-			}
-			v.mu.Lock()
-			defer v.mu.Unlock()
-			e := v.kv2["secret/app"]
-			if e.version != tc.wantVersion {
-				t.Fatalf("version = %d, want %d", e.version, tc.wantVersion)
-			}
-			if tc.wantErr != "" {
-				return
-			}
-			if e.data["k"] != "new" || e.custom[MetaOwner] != string(me) || e.custom[MetaManagedBy] != "vault-sync-operator" {
-				t.Fatalf("stored %v with metadata %v", e.data, e.custom)
-			}
-			if cas := v.bodies["PUT secret/data/app"]["options"].(map[string]any)["cas"]; cas != float64(tc.wantVersion-1) {
-				t.Fatalf("check-and-set = %v, want %d", cas, tc.wantVersion-1)
-			}
-		})
+		}
+	}
+	c, _ := newTestClient(t, v)
+	data := map[string]any{"k": "new"}
+
+	err := c.WriteOwned(t.Context(), v2App, data, me, false)
+	if tc.wantErr == "" && err != nil || tc.wantErr != "" && (!IsCategory(err, CategoryConflict) || !strings.Contains(err.Error(), tc.wantErr)) {
+		t.Fatalf("err = %v, want %q", err, tc.wantErr)
+	}
+	if got := v.requestsTo("secret/"); !reflect.DeepEqual(got, tc.wantSent) {
+		t.Fatalf("sent %v, want %v", got, tc.wantSent)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	e := v.kv2["secret/app"]
+	if e.version != tc.wantVersion {
+		t.Fatalf("version = %d, want %d", e.version, tc.wantVersion)
+	}
+	if tc.wantErr != "" {
+		return
+	}
+	if e.data["k"] != "new" || e.custom[MetaOwner] != string(me) || e.custom[MetaManagedBy] != "vault-sync-operator" {
+		t.Fatalf("stored %v with metadata %v", e.data, e.custom)
+	}
+	if cas := v.bodies["PUT secret/data/app"]["options"].(map[string]any)["cas"]; cas != float64(tc.wantVersion-1) {
+		t.Fatalf("check-and-set = %v, want %d", cas, tc.wantVersion-1)
 	}
 }
 
