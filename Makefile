@@ -19,7 +19,7 @@ help: ## Show this help.
 ##@ Development
 
 .PHONY: tools
-tools: ## Build (once, cached under ~/.cache/vault-sync-operator) kube-apiserver, etcd, vault, controller-gen, helm, kwok.
+tools: ## Build (once, cached under ~/.cache/vault-sync-operator) kube-apiserver, etcd, vault, controller-gen, helm, kwok, prometheus-operator.
 	$(TOOLS)
 
 .PHONY: generate
@@ -75,8 +75,9 @@ test-crds: tools ## Generate the ServiceMonitor CRD used by tests from prometheu
 ##@ Packaging
 
 .PHONY: chart
-chart: manifests ## Copy the generated CRD and RBAC rules into the Helm chart (tests check they are in sync).
+chart: manifests ## Copy the generated CRD, RBAC rules, alerts and dashboard into the Helm chart (tests check they are in sync).
 	cp config/crd/bases/*.yaml charts/vault-sync-operator/crds/
+	cp config/prometheus/alerts.yaml config/prometheus/dashboard.json charts/vault-sync-operator/files/prometheus/
 	sed -n '/^rules:/,$$p' config/rbac/role.yaml | tail -n +2 > charts/vault-sync-operator/files/rbac-rules.yaml
 	sed -n '/^rules:/,$$p' config/rbac/workload-identity/role.yaml | tail -n +2 > charts/vault-sync-operator/files/workload-identity-rules.yaml
 

@@ -45,8 +45,25 @@ const (
 	ReasonRoleNotAllowed = "RoleNotAllowed"
 	// ReasonPathNotAllowed: the operator's policy does not let this namespace use a path.
 	ReasonPathNotAllowed = "PathNotAllowed"
-	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot catch.
+	// ReasonInvalidSpec: the spec is invalid in a way the CRD schema cannot
+	// catch, or was admitted by an older CRD (VaultApp.ValidateSpec).
 	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonKeyConflict: two sources (entries of spec.vault.secrets, whole
+	// paths, templates) produce the same Secret key; the message names both.
+	// Nothing is written: never a silent overwrite.
+	ReasonKeyConflict = "KeyConflict"
+	// ReasonTemplateFailed: a template of spec.secret.templates did not
+	// render; the message names the template and its line, never a value.
+	// The Secret keeps its last good data.
+	ReasonTemplateFailed = "TemplateFailed"
+	// ReasonSecretTypeInvalid: the data lacks a key the Secret's type
+	// requires (tls.crt and tls.key, or .dockerconfigjson), or the value is
+	// not what the type needs (PEM, JSON with auths).
+	ReasonSecretTypeInvalid = "SecretTypeInvalid"
+	// ReasonNameConflict: an object the VaultApp would manage (Secret,
+	// Deployment, Service, ServiceMonitor) exists and is not controlled by
+	// it; the operator leaves it alone.
+	ReasonNameConflict = "NameConflict"
 	// ReasonSecretWriteFailed: the Kubernetes Secret could not be written.
 	ReasonSecretWriteFailed = "SecretWriteFailed"
 	// ReasonDeploymentApplyFailed: the Deployment could not be created or updated.
@@ -64,6 +81,10 @@ const (
 	ReasonServiceMonitorCRDMissing = "ServiceMonitorCRDMissing"
 	// ReasonServiceMonitorApplyFailed: the ServiceMonitor could not be written.
 	ReasonServiceMonitorApplyFailed = "ServiceMonitorApplyFailed"
+	// ReasonServiceMonitorRejected: a Prometheus that selects the
+	// ServiceMonitor reported it invalid (prometheus-operator's status
+	// bindings, feature gate StatusForConfigurationResources).
+	ReasonServiceMonitorRejected = "ServiceMonitorRejected"
 	// ReasonServiceApplyFailed: the metrics Service could not be written.
 	ReasonServiceApplyFailed = "ServiceApplyFailed"
 	// ReasonNoMetricsPort: no container port has the name spec.monitoring.port.
@@ -78,6 +99,12 @@ const (
 	ReasonLeaseRevoked = "LeaseRevoked"
 	// ReasonLeaseRevokeFailed: a lease could not be revoked; the finalizer stays and the revocation is retried.
 	ReasonLeaseRevokeFailed = "LeaseRevokeFailed"
+	// ReasonDriftRepaired (event): a managed object was changed or deleted by
+	// someone else and the operator restored it.
+	ReasonDriftRepaired = "DriftRepaired"
+	// ReasonRolloutStarted (event): the Deployment's pods are being replaced;
+	// the message says why (new secret data, spec change).
+	ReasonRolloutStarted = "RolloutStarted"
 	// ReasonSecretRotated (event): the Secret's data changed in Vault and was updated.
 	ReasonSecretRotated = "SecretRotated"
 )
@@ -106,6 +133,10 @@ const (
 	ReasonVaultPathConflict = "VaultPathConflict"
 	// ReasonVaultDeleteFailed: removing data from Vault failed; the finalizer stays and it is retried.
 	ReasonVaultDeleteFailed = "VaultDeleteFailed"
+	// ReasonRecordNotTrusted: the vault-sync.io/state annotation was not
+	// sealed by this operator for this Deployment (edited, copied, or from
+	// an older version); its locations are not trusted.
+	ReasonRecordNotTrusted = "RecordNotTrusted"
 )
 
 // Names shared by the operator and users.
@@ -122,8 +153,19 @@ const (
 	SecretsVolumeName = "vault-secrets"
 	// SecretsMountPath is where every container sees the Secret's files.
 	SecretsMountPath = "/etc/secrets/vault"
+	// AdoptAnnotation, set by a user on an existing Deployment, Secret,
+	// Service or ServiceMonitor to the name of a VaultApp, lets that VaultApp
+	// take the object over (it becomes its controller: deleting the VaultApp
+	// then deletes the object). Without it an existing object is never taken.
+	AdoptAnnotation = "vaultapp.techweaver.io/adopt"
 	// RevokeLeasesFinalizer keeps a deleted VaultApp until its leases are revoked.
 	RevokeLeasesFinalizer = "vaultapp.techweaver.io/revoke-leases"
+	// RefreshRequestedAnnotation on a VaultApp asks the operator to re-read
+	// Vault at once. Any new value is one request, e.g.
+	// kubectl annotate vaultapp NAME vaultapp.techweaver.io/refresh-requested-at="$(date +%s)" --overwrite
+	// status.lastHandledRefreshRequest records the value handled, so each
+	// request runs once.
+	RefreshRequestedAnnotation = "vaultapp.techweaver.io/refresh-requested-at"
 )
 
 // SecretNameFor is the name of the Secret a VaultApp writes.

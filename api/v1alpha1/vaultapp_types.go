@@ -7,6 +7,7 @@ import (
 
 // VaultAppSpec declares an application: its Deployment, the Vault secrets
 // it needs and how it is monitored.
+// +kubebuilder:validation:XValidation:rule="!has(self.secret) || !has(self.secret.templates) || (has(self.secret.excludeRaw) && self.secret.excludeRaw) || self.secret.templates.all(t, !self.vault.secrets.exists(s, has(s.targetKey) && s.targetKey == t.name))",message="a template's name is also the targetKey of a secrets entry: each Secret key has one source"
 type VaultAppSpec struct {
 	// DeploymentSpec is the application's Deployment. The operator adds the
 	// volume "vault-secrets" (the Secret <name>-vault-secrets) mounted
@@ -18,6 +19,12 @@ type VaultAppSpec struct {
 	// Vault says how to log in to Vault and which secrets to read.
 	// +required
 	Vault VaultSpec `json:"vault"`
+
+	// Secret shapes the Secret <name>-vault-secrets: its type, labels,
+	// annotations and keys rendered from templates. Without it the Secret is
+	// Opaque and holds exactly the values the secrets entries produce.
+	// +optional
+	Secret *SecretSpec `json:"secret,omitempty"`
 
 	// Monitoring makes Prometheus scrape the application (a Service and a
 	// prometheus-operator ServiceMonitor).
@@ -45,160 +52,6 @@ const (
 	RolloutNone RolloutStrategy = "none"
 )
 
-// VaultSpec is the Vault side of a VaultApp.
-// +kubebuilder:validation:XValidation:rule="!has(self.issue) || self.issue.all(i, self.secrets.exists(s, s.path == i.path))",message="every issue[].path must also be the path of an entry in secrets (which keys go where)"
-type VaultSpec struct {
-	// Role is the Vault Kubernetes auth role the operator logs in with to
-	// read this application's secrets.
-	// +kubebuilder:validation:MinLength=1
-	// +required
-	Role string `json:"role"`
-
-	// AuthMethod is the Vault auth method to log in with: "kubernetes"
-	// (Vault asks the apiserver to review the service-account token) or
-	// "jwt" (Vault checks the token against the cluster's OIDC issuer keys).
-	// Empty means the operator's --vault-auth-method.
-	// +kubebuilder:validation:Enum=kubernetes;jwt
-	// +optional
-	AuthMethod string `json:"authMethod,omitempty"`
-
-	// AuthPath is the mount path of the auth method; empty means the
-	// operator's --vault-auth-path for its own method, otherwise the
-	// method's name.
-	// +optional
-	AuthPath string `json:"authPath,omitempty"`
-
-	// RefreshInterval is how often Vault is re-read to pick up rotated
-	// values, a duration such as "90s", "5m" or "1h30m" of at least 10s
-	// (default: the operator's --vaultapp-refresh-interval, 5m).
-	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:MaxLength=32
-	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$`
-	// +kubebuilder:validation:XValidation:rule="!self.matches('^([0-9]+([.][0-9]+)?(ns|us|ms|s|m|h))+$') || duration(self) >= duration('10s')",message="refreshInterval must be at least 10s"
-	// +optional
-	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
-
-	// Secrets maps Vault values to keys of the Secret. Each targetKey may
-	// appear once (the apiserver rejects a duplicate as "Duplicate value").
-	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:MaxItems=256
-	// +listType=map
-	// +listMapKey=targetKey
-	// +required
-	Secrets []SecretRef `json:"secrets"`
-
-	// Issue names the paths whose engine issues a new secret on each write
-	// (PKI's pki/issue/<role>, the Kubernetes engine's kubernetes/creds/<role>)
-	// and the parameters of the request. The entries of secrets with the same
-	// path take their keys from the issued secret. Paths not listed here are
-	// read; a read that returns a lease (database/creds/<role>) is a dynamic
-	// secret too.
-	// +kubebuilder:validation:MaxItems=16
-	// +listType=map
-	// +listMapKey=path
-	// +optional
-	Issue []IssueSpec `json:"issue,omitempty"`
-
-	// Leases tunes the lifecycle of dynamic secrets.
-	// +optional
-	Leases *LeaseSpec `json:"leases,omitempty"`
-}
-
-// IssueSpec is a request to an engine that issues secrets on write.
-// +kubebuilder:validation:XValidation:rule="has(self.pki) != has(self.params)",message="set exactly one of pki and params"
-type IssueSpec struct {
-	// Path is the engine path written to, e.g. "pki/issue/web".
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:Pattern=`^[^/\s]+(/[^/\s]+)*$`
-	// +required
-	Path string `json:"path"`
-
-	// PKI is a certificate request to Vault's PKI engine. The response's
-	// keys are certificate, private_key, issuing_ca, ca_chain (a list,
-	// joined into one PEM bundle) and serial_number.
-	// +optional
-	PKI *PKIIssue `json:"pki,omitempty"`
-
-	// Params are the request parameters of any other engine, as strings
-	// (e.g. kubernetes_namespace for kubernetes/creds/<role>).
-	// +kubebuilder:validation:MaxProperties=32
-	// +optional
-	Params map[string]string `json:"params,omitempty"`
-}
-
-// PKIIssue is a certificate request.
-type PKIIssue struct {
-	// CommonName is the certificate's common name.
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=253
-	// +required
-	CommonName string `json:"commonName"`
-
-	// AltNames are DNS subject alternative names.
-	// +kubebuilder:validation:MaxItems=100
-	// +kubebuilder:validation:items:MaxLength=253
-	// +optional
-	AltNames []string `json:"altNames,omitempty"`
-
-	// IPSANs are IP subject alternative names.
-	// +kubebuilder:validation:MaxItems=100
-	// +kubebuilder:validation:items:MaxLength=45
-	// +optional
-	IPSANs []string `json:"ipSans,omitempty"`
-
-	// TTL is the certificate's validity, e.g. "720h" (default: the PKI
-	// role's). The certificate is re-issued after --lease-renew-fraction of
-	// it (two thirds by default).
-	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?(s|m|h))+$`
-	// +optional
-	TTL *metav1.Duration `json:"ttl,omitempty"`
-}
-
-// LeaseSpec tunes the lifecycle of dynamic secrets.
-type LeaseSpec struct {
-	// RevokeOnDelete revokes the VaultApp's leases when it is deleted
-	// (default true). Set false to let them expire on their own.
-	// +optional
-	RevokeOnDelete *bool `json:"revokeOnDelete,omitempty"`
-
-	// RevokeGracePeriod is how long replaced credentials stay valid after
-	// the pods using the new ones are ready (rolloutStrategy restart), or
-	// after the Secret was updated (none; at least 2m by default, so the
-	// kubelet has refreshed the files). Default: --lease-revoke-grace (30s).
-	// +kubebuilder:validation:Type=string
-	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?(s|m|h))+$`
-	// +optional
-	RevokeGracePeriod *metav1.Duration `json:"revokeGracePeriod,omitempty"`
-}
-
-// SecretRef is one value read from Vault.
-type SecretRef struct {
-	// Path is the Vault path to read, e.g. "kv/data/billing/database" (KV v2;
-	// "kv/billing/database" works too), "kv1/app" (KV v1), or a dynamic
-	// engine's path such as "database/creds/billing". Each distinct path is
-	// read once per sync.
-	// +kubebuilder:validation:MinLength=1
-	// +kubebuilder:validation:MaxLength=512
-	// +kubebuilder:validation:Pattern=`^[^/\s]+(/[^/\s]+)*$`
-	// +kubebuilder:validation:XValidation:rule="!self.split('/').exists(s, s == '..' || s == '.')",message="path must not contain '.' or '..' segments"
-	// +required
-	Path string `json:"path"`
-
-	// Key is the key inside the Vault secret.
-	// +kubebuilder:validation:MinLength=1
-	// +required
-	Key string `json:"key"`
-
-	// TargetKey is the key in the Kubernetes Secret (and the file name under
-	// /etc/secrets/vault).
-	// +kubebuilder:validation:MaxLength=253
-	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
-	// +required
-	TargetKey string `json:"targetKey"`
-}
-
 // MonitoringSpec configures Prometheus scraping.
 type MonitoringSpec struct {
 	// Enabled creates the Service and ServiceMonitor; false removes them.
@@ -207,18 +60,25 @@ type MonitoringSpec struct {
 
 	// Port is the name of the container port serving metrics. Empty means
 	// the first named port of the pod template's containers, in order.
+	// +kubebuilder:validation:MaxLength=15
 	// +optional
 	Port string `json:"port,omitempty"`
 
 	// Path is the HTTP path of the metrics.
 	// +kubebuilder:default=/metrics
+	// +kubebuilder:validation:MaxLength=1024
 	// +kubebuilder:validation:Pattern=`^/`
 	// +optional
 	Path string `json:"path,omitempty"`
 
-	// Interval is the scrape interval (a Prometheus duration).
+	// Interval is the scrape interval, from 1s to 1h, as Prometheus writes
+	// durations: hours, minutes, seconds, milliseconds in that order, e.g.
+	// "30s" or "1m30s".
 	// +kubebuilder:default="30s"
-	// +kubebuilder:validation:Pattern=`^([0-9]+(ms|s|m|h))+$`
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=20
+	// +kubebuilder:validation:Pattern=`^([0-9]{1,6}h)?([0-9]{1,6}m)?([0-9]{1,6}s)?([0-9]{1,6}ms)?$`
+	// +kubebuilder:validation:XValidation:rule="self == '' || !self.matches('^([0-9]{1,6}h)?([0-9]{1,6}m)?([0-9]{1,6}s)?([0-9]{1,6}ms)?$') || self.size() > 20 || (duration(self) >= duration('1s') && duration(self) <= duration('1h'))",message="interval must be at least 1s and at most 1h"
 	// +optional
 	Interval string `json:"interval,omitempty"`
 }
@@ -260,6 +120,20 @@ type VaultAppStatus struct {
 	// +listMapKey=path
 	// +optional
 	Leases []LeaseStatus `json:"leases,omitempty"`
+
+	// SourceVersion is a keyed hash of the values read from Vault, before
+	// templates: when SecretVersion changes and SourceVersion does not, a
+	// template changed, not the data (the rollout's reason).
+	// +kubebuilder:validation:MaxLength=64
+	// +optional
+	SourceVersion string `json:"sourceVersion,omitempty"`
+
+	// LastHandledRefreshRequest is the value of the annotation
+	// vaultapp.techweaver.io/refresh-requested-at that the operator last
+	// acted on: a different value makes it re-read Vault at once.
+	// +kubebuilder:validation:MaxLength=256
+	// +optional
+	LastHandledRefreshRequest string `json:"lastHandledRefreshRequest,omitempty"`
 
 	// RetiringLeases are replaced credentials still valid for the pods
 	// that use them; each is revoked once the new ones are rolled out and
@@ -305,7 +179,10 @@ type RetiringLease struct {
 }
 
 // VaultApp is an application whose Deployment gets its secrets from Vault.
+// Its name is also the name of its Deployment and Service and the value of
+// the label app.techweaver.io/vaultapp, so it must be a DNS-1035 label.
 // +kubebuilder:object:root=true
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 63 && self.metadata.name.matches('^[a-z]([-a-z0-9]*[a-z0-9])?$')",message="metadata.name must be at most 63 lowercase letters, digits or '-', start with a letter and end with a letter or digit (a DNS-1035 label): it names the Deployment and the Service and is the value of the label app.techweaver.io/vaultapp"
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:shortName=va;vapp,categories=all
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`

@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -62,7 +63,7 @@ func TestSampleDecodesStrictly(t *testing.T) {
 		t.Fatalf("secrets = %+v, want %+v", v.Secrets, want)
 	}
 	for i := range want {
-		if v.Secrets[i] != want[i] {
+		if !reflect.DeepEqual(v.Secrets[i], want[i]) {
 			t.Errorf("secrets[%d] = %+v, want %+v", i, v.Secrets[i], want[i])
 		}
 	}

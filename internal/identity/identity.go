@@ -25,6 +25,15 @@ type Resolver struct {
 	PushRole string
 	// Cluster fills {{cluster}}.
 	Cluster string
+	// Complete fills an identity's empty auth method and mount with the
+	// operator's (vault.Config.Complete), so that policy checks and Vault
+	// logins see the same mount.
+	Complete func(vault.Identity) vault.Identity
+}
+
+// Operator is the operator's own identity (--vault-role at its auth mount).
+func (r Resolver) Operator() vault.Identity {
+	return r.complete(vault.Identity{Role: r.OperatorRole})
 }
 
 // ForDeployment is who pushes a Deployment's Secrets: the operator, or in
@@ -32,13 +41,13 @@ type Resolver struct {
 // vault-sync.io/role annotation (else PushRole rendered for its namespace).
 func (r Resolver) ForDeployment(dep *appsv1.Deployment) vault.Identity {
 	if !r.Workload {
-		return vault.Identity{Role: r.OperatorRole}
+		return r.Operator()
 	}
 	role := dep.Annotations[pushsync.AnnotationRole]
 	if role == "" {
 		role = policy.Render(r.PushRole, dep.Namespace, r.Cluster)
 	}
-	return vault.Identity{Role: role, Namespace: dep.Namespace, ServiceAccount: orDefault(dep.Spec.Template.Spec.ServiceAccountName)}
+	return r.complete(vault.Identity{Role: role, Namespace: dep.Namespace, ServiceAccount: orDefault(dep.Spec.Template.Spec.ServiceAccountName)})
 }
 
 // ForVaultApp is who reads a VaultApp's secrets: its spec.vault role and
@@ -49,7 +58,14 @@ func (r Resolver) ForVaultApp(app *appv1alpha1.VaultApp) vault.Identity {
 	if r.Workload {
 		id.Namespace, id.ServiceAccount = app.Namespace, orDefault(app.Spec.DeploymentSpec.Template.Spec.ServiceAccountName)
 	}
-	return id
+	return r.complete(id)
+}
+
+func (r Resolver) complete(id vault.Identity) vault.Identity {
+	if r.Complete == nil {
+		return id
+	}
+	return r.Complete(id)
 }
 
 // Describe names the service account Vault sees, for error messages.

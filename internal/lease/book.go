@@ -69,29 +69,37 @@ func (b *Book) Forget(ids ...string) {
 	}
 }
 
-// SetHolder records whether app holds leases of id.
-func (b *Book) SetHolder(id vault.Identity, app types.NamespacedName, holds bool) {
+// SetHolder records whether app holds leases of id. It returns the
+// identities that, by app letting go, no longer have any holder: their
+// sessions may release their leases (stored token, token checks).
+func (b *Book) SetHolder(id vault.Identity, app types.NamespacedName, holds bool) (released []vault.Identity) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !holds {
 		for i, apps := range b.holders {
+			if _, ok := apps[app]; !ok {
+				continue
+			}
 			delete(apps, app)
 			if len(apps) == 0 {
 				delete(b.holders, i)
+				released = append(released, i)
 			}
 		}
-		return
+		return released
 	}
 	if b.holders[id] == nil {
 		b.holders[id] = map[types.NamespacedName]struct{}{}
 	}
 	b.holders[id][app] = struct{}{}
+	return nil
 }
 
-// ForgetApp drops what is remembered of a deleted VaultApp whose Secret is secret.
-func (b *Book) ForgetApp(app, secret types.NamespacedName) {
-	b.SetHolder(vault.Identity{}, app, false)
+// ForgetApp drops what is remembered of a deleted VaultApp whose Secret is
+// secret, returning the identities left without holders.
+func (b *Book) ForgetApp(app, secret types.NamespacedName) []vault.Identity {
 	b.SetWritten(secret, "")
+	return b.SetHolder(vault.Identity{}, app, false)
 }
 
 // HoldersOf lists the VaultApps holding leases of id.

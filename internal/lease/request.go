@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,7 +53,8 @@ func NewIssued(sec *vault.SecretData, issue *appv1alpha1.IssueSpec) (Issued, boo
 		return Issued{}, false
 	}
 	now := time.Now().Truncate(time.Second)
-	is := Issued{LeaseID: sec.LeaseID, TTL: int64(sec.LeaseDuration.Seconds()), Issued: now, Request: RequestHash(issue)}
+	is := Issued{LeaseID: sec.LeaseID, TTL: int64(sec.LeaseDuration.Seconds()), Issued: now, Request: RequestHash(issue),
+		Keys: slices.Sorted(maps.Keys(sec.Data))}
 	if issue != nil && issue.PKI != nil {
 		if exp, ok := sec.Data["expiration"].(json.Number); ok {
 			if secs, err := exp.Int64(); err == nil {

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,43 +27,21 @@ var (
 	}, []string{"result"})
 )
 
-// leaseExpiry reports, at scrape time, the seconds until each VaultApp's
+// expiries reports, at scrape time, the seconds until each VaultApp's
 // nearest credential expiry, so an alert can fire before credentials die
 // (vault_sync_operator_vaultapp_lease_expiry_seconds < 300).
-type leaseExpiry struct {
-	mu sync.Mutex
-	at map[[2]string]time.Time
-}
-
-var (
-	leaseExpiryDesc = prometheus.NewDesc(ns+"_vaultapp_lease_expiry_seconds",
-		"Seconds until the nearest expiry of a VaultApp's dynamic credentials (lease end or certificate notAfter).",
-		[]string{"namespace", "vaultapp"}, nil)
-	expiries = &leaseExpiry{at: map[[2]string]time.Time{}}
-)
-
-func (c *leaseExpiry) Describe(ch chan<- *prometheus.Desc) { ch <- leaseExpiryDesc }
-
-func (c *leaseExpiry) Collect(ch chan<- prometheus.Metric) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
-	for k, t := range c.at {
-		ch <- prometheus.MustNewConstMetric(leaseExpiryDesc, prometheus.GaugeValue, t.Sub(now).Seconds(), k[0], k[1])
-	}
-}
+var expiries = newClockGauge("vaultapp_lease_expiry_seconds",
+	"Seconds until the nearest expiry of a VaultApp's dynamic credentials (lease end or certificate notAfter).",
+	func(t, now time.Time) float64 { return t.Sub(now).Seconds() })
 
 // SetLeases records a VaultApp's active dynamic secrets and nearest expiry
 // (n == 0 removes its series).
 func SetLeases(namespace, name string, n int, nearest time.Time) {
-	expiries.mu.Lock()
-	defer expiries.mu.Unlock()
+	expiries.update(namespace, name, func(time.Time, bool) (time.Time, bool) { return nearest, n > 0 })
 	if n == 0 {
-		delete(expiries.at, [2]string{namespace, name})
 		LeasesActive.DeleteLabelValues(namespace, name)
 		return
 	}
-	expiries.at[[2]string{namespace, name}] = nearest
 	LeasesActive.WithLabelValues(namespace, name).Set(float64(n))
 }
 

@@ -83,6 +83,11 @@ func (VaultObserver) Login(result string) { AuthAttempts.WithLabelValues(result)
 
 func (VaultObserver) Request(kind vault.RequestKind, code int) {
 	VaultRequests.WithLabelValues(string(kind), strconv.Itoa(code)).Inc()
+	if code == 0 || code >= 500 {
+		VaultUp.Set(0)
+	} else {
+		VaultUp.Set(1)
+	}
 }
 
 // secretsDiscovered reports, at scrape time, the Secrets referenced by
@@ -122,12 +127,26 @@ var (
 	}, []string{"namespace", "vaultapp"})
 )
 
+// VaultApp rollouts and repairs.
+var (
+	VaultAppRollouts = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vaultapp_rollouts_total",
+		Help: "Rollouts of VaultApp Deployments the operator started, by reason: data_changed (a value read from Vault changed), template_changed (spec.secret changed what is rendered), spec_changed (the VaultApp's deploymentSpec changed).",
+	}, []string{"reason"})
+	VaultAppDriftRepairs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: ns, Name: "vaultapp_drift_repairs_total",
+		Help: "Managed Secrets restored after someone else changed or deleted them, by what happened (edited, deleted).",
+	}, []string{"kind"})
+)
+
 func init() {
-	ctrlmetrics.Registry.MustRegister(VaultAppSyncs, VaultAppReadErrors, VaultAppLastSuccess)
+	ctrlmetrics.Registry.MustRegister(VaultAppSyncs, VaultAppReadErrors, VaultAppLastSuccess, VaultAppRollouts, VaultAppDriftRepairs)
 }
 
 // ForgetVaultApp drops the series of a deleted VaultApp.
 func ForgetVaultApp(namespace, name string) {
 	VaultAppLastSuccess.DeleteLabelValues(namespace, name)
+	VaultAppRefreshInterval.DeleteLabelValues(namespace, name)
+	forgetRollout(namespace, name)
 	VaultAppSyncs.DeletePartialMatch(prometheus.Labels{"namespace": namespace, "vaultapp": name})
 }

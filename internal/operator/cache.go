@@ -3,7 +3,6 @@ package operator
 import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -12,19 +11,18 @@ import (
 )
 
 // cacheOptions keeps memory proportional to what the operator manages:
-// managedFields are dropped from everything cached; Deployments are watched
-// as slimmed metadata only (their spec and status are read with a direct
-// GET when reconciled, see clientOptions); Secrets are cached only when the
-// operator itself manages them (VaultApp output, by label), and other
-// Secrets are read on demand.
+// managedFields are dropped from everything cached; Deployments are cached
+// slimmed (slimDeployment) unless a VaultApp controls them; Secrets are
+// cached only when the operator itself manages them (VaultApp output, by
+// label), and other Secrets are read on demand; Services likewise.
 func cacheOptions(o Options) cache.Options {
 	managed := labels.SelectorFromSet(labels.Set{appv1alpha1.ManagedByLabel: appv1alpha1.ManagedByValue})
-	deploymentMeta := &metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}}
 	opts := cache.Options{
 		DefaultTransform: cache.TransformStripManagedFields(),
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Label: managed},
-			deploymentMeta:   {Transform: slimDeploymentMeta},
+			&corev1.Secret{}:     {Label: managed},
+			&corev1.Service{}:    {Label: managed},
+			&appsv1.Deployment{}: {Transform: slimDeployment},
 		},
 	}
 	if len(o.WatchNamespaces) > 0 {
@@ -36,9 +34,6 @@ func cacheOptions(o Options) cache.Options {
 	return opts
 }
 
-// clientOptions make the manager's client read Deployments from the API
-// server: they are cached as metadata only, and a typed read through the
-// cache would start a second, full informer.
-func clientOptions() client.Options {
-	return client.Options{Cache: &client.CacheOptions{DisableFor: []client.Object{&appsv1.Deployment{}}}}
-}
+// clientOptions: every type the controllers read is in the cache (or
+// read on demand through the API reader).
+func clientOptions() client.Options { return client.Options{} }

@@ -13,6 +13,7 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/controller/vaultapp"
 	"github.com/vault-sync-io/vault-sync-operator/internal/identity"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
@@ -21,13 +22,13 @@ import (
 
 // setupControllers builds the push and VaultApp controllers on the shared
 // Vault pool, identity resolver and policy.
-func setupControllers(cfg *rest.Config, mgr ctrl.Manager, pool *vault.Pool, o Options) error {
-	pol, err := policy.New(o.AllowedVaultPaths, o.AllowedVaultAppRoles)
+func setupControllers(cfg *rest.Config, mgr ctrl.Manager, pool *vault.Pool, key mac.Key, o Options) error {
+	ids := identity.Resolver{OperatorRole: o.Vault.Role, Workload: o.VaultIdentity == IdentityWorkload,
+		PushRole: o.WorkloadPushRole, Cluster: o.ClusterName, Complete: o.Vault.Complete}
+	pol, err := newPolicy(mgr, ids, o)
 	if err != nil {
 		return err
 	}
-	ids := identity.Resolver{OperatorRole: o.Vault.Role, Workload: o.VaultIdentity == IdentityWorkload,
-		PushRole: o.WorkloadPushRole, Cluster: o.ClusterName}
 	events := kube.Events{Recorder: mgr.GetEventRecorderFor("vault-sync-operator")} //nolint:staticcheck // core events: see kube.EventRecorder
 	tracker, err := secretTracker(cfg, o)
 	if err != nil {
@@ -43,6 +44,7 @@ func setupControllers(cfg *rest.Config, mgr ctrl.Manager, pool *vault.Pool, o Op
 		ClusterName:             o.ClusterName,
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		Policy:                  pol,
+		Key:                     key,
 	}
 	if err := pushSync.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("set up push sync controller: %w", err)
@@ -60,6 +62,7 @@ func setupControllers(cfg *rest.Config, mgr ctrl.Manager, pool *vault.Pool, o Op
 		MaxConcurrentReconciles: o.MaxConcurrentReconciles,
 		Policy:                  pol,
 		ClusterName:             o.ClusterName,
+		Key:                     key,
 	}
 	if o.MaxRolloutsPerSecond > 0 {
 		apps.Rollouts = rate.NewLimiter(rate.Limit(o.MaxRolloutsPerSecond), max(1, int(o.MaxRolloutsPerSecond)))
@@ -85,4 +88,23 @@ func secretTracker(cfg *rest.Config, o Options) (*secretwatch.Tracker, error) {
 		return nil, err
 	}
 	return tracker, nil
+}
+
+// newPolicy is the tenant policy: in operator-identity mode, VaultGrants
+// (and the --allowed-* flags) must grant every role and path, and the
+// operator's own role is never a VaultApp's; in workload-identity mode Vault
+// itself decides, and only the flags, when set, narrow it further.
+func newPolicy(mgr ctrl.Manager, ids identity.Resolver, o Options) (*policy.Policy, error) {
+	static, err := policy.FromFlags(o.AllowedVaultPaths, o.AllowedVaultAppRoles)
+	if err != nil {
+		return nil, err
+	}
+	op := ids.Operator()
+	p := &policy.Policy{Static: static, Cluster: o.ClusterName, DefaultAuthPath: op.AuthPath,
+		Operator: policy.Role{AuthPath: op.AuthPath, Name: op.Role}}
+	if !ids.Workload {
+		p.Enforce = true
+		p.Objects = policy.VaultGrants{Reader: mgr.GetClient(), Log: ctrl.Log.WithName("policy")}
+	}
+	return p, nil
 }

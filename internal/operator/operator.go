@@ -61,20 +61,27 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
+	ns := operatorNamespace(o)
+	if ns == "" {
+		return nil, fmt.Errorf("cannot tell the operator's namespace: set --operator-namespace (or POD_NAMESPACE)")
+	}
+	key, err := loadOrCreateKey(context.Background(), cfg, ns)
+	if err != nil {
+		return nil, err
+	}
 	pool, err := newVaultPool(cfg, mgr, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := setupControllers(cfg, mgr, pool, o); err != nil {
+	if err := setupControllers(cfg, mgr, pool, key, o); err != nil {
 		return nil, err
 	}
 	if err := addProbes(mgr, pool, o); err != nil {
 		return nil, err
 	}
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		<-ctx.Done()
-		pool.Close()
-		return nil
+		defer pool.Close()
+		return pool.Run(ctx)
 	})); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -21,6 +22,10 @@ type Options struct {
 	// VaultServiceAccount ("namespace/name"), when set, makes the operator
 	// obtain its token through the TokenRequest API instead (out of cluster).
 	VaultServiceAccount string
+
+	// OperatorNamespace is where the operator keeps its own state (its
+	// HMAC key, stored Vault tokens); default: its pod's namespace.
+	OperatorNamespace string
 
 	MetricsAddr             string
 	PprofAddr               string
@@ -51,6 +56,9 @@ type Options struct {
 	// kept for the next operator process ("" : the operator's namespace;
 	// "-": not kept).
 	VaultTokenStoreNamespace string
+	// VaultClientIdleTimeout evicts Vault clients (and revokes their
+	// tokens) unused for this long that hold no leases.
+	VaultClientIdleTimeout time.Duration
 	// MaxRolloutsPerSecond limits rollouts caused by rotated data (0: no limit).
 	MaxRolloutsPerSecond float64
 	// VaultIdentity is IdentityOperator (default) or IdentityWorkload.
@@ -74,6 +82,7 @@ func DefaultOptions() Options {
 		LeaseRenewFraction:      2.0 / 3,
 		LeaseRevokeGrace:        30 * time.Second,
 		VaultTokenCheck:         10 * time.Second,
+		VaultClientIdleTimeout:  vault.DefaultIdleTimeout,
 		VaultIdentity:           IdentityOperator,
 		MaxRolloutsPerSecond:    10,
 		WorkloadPushRole:        "{{namespace}}",
@@ -85,6 +94,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	o.Vault.BindFlags(fs)
 	fs.StringVar(&o.VaultJWTFile, "vault-jwt-file", o.VaultJWTFile, "Service-account token file presented to Vault's Kubernetes auth.")
 	fs.StringVar(&o.VaultServiceAccount, "vault-service-account", o.VaultServiceAccount, "namespace/name of a ServiceAccount whose token (TokenRequest API) is presented to Vault instead of --vault-jwt-file; for running out of cluster.")
+	fs.StringVar(&o.OperatorNamespace, "operator-namespace", o.OperatorNamespace, "Namespace where the operator keeps its own state: the HMAC key Secret and stored Vault tokens (default: its pod's namespace; out of cluster, the namespace of --vault-service-account).")
 	fs.StringVar(&o.MetricsAddr, "metrics-bind-address", o.MetricsAddr, "Address of the Prometheus metrics endpoint; \"0\" disables it.")
 	fs.StringVar(&o.ProbeAddr, "health-probe-bind-address", o.ProbeAddr, "Address of /healthz and /readyz.")
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "Address of Go's /debug/pprof endpoints (empty or \"0\": off).")
@@ -95,11 +105,11 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 		o.WatchNamespaces = append(o.WatchNamespaces, splitList(s)...)
 		return nil
 	})
-	fs.Func("allowed-vault-paths", "Comma-separated templates of the Vault paths objects may reach, e.g. \"secret/data/{{namespace}}/*\" ({{namespace}}, {{cluster}}, trailing *). Default: all.", func(s string) error {
+	fs.Func("allowed-vault-paths", "Comma-separated Vault paths objects of every namespace may read and write through the operator, as templates such as \"secret/data/{{namespace}}/*\" ({{namespace}}, {{cluster}}; \"/*\" as the last segment). A static alternative to VaultGrants.", func(s string) error {
 		o.AllowedVaultPaths = append(o.AllowedVaultPaths, splitList(s)...)
 		return nil
 	})
-	fs.Func("allowed-vaultapp-roles", "Comma-separated templates of the Vault roles VaultApps may use, e.g. \"{{namespace}}-*\". Default: all.", func(s string) error {
+	fs.Func("allowed-vaultapp-roles", "Comma-separated Vault roles (at the operator's auth mount) VaultApps of every namespace may use, exactly or as templates such as \"{{namespace}}\" or \"{{namespace}}-app\" (\"*\" alone: all). A static alternative to VaultGrants.", func(s string) error {
 		o.AllowedVaultAppRoles = append(o.AllowedVaultAppRoles, splitList(s)...)
 		return nil
 	})
@@ -118,6 +128,7 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.VaultIdentity, "vault-identity", o.VaultIdentity, "Who the operator is in Vault: operator (its own service account for every login) or workload (recommended: each Deployment's / VaultApp's own service account through a short-lived TokenRequest token, so Vault's policies isolate namespaces; needs the workload-identity ClusterRole).")
 	fs.StringVar(&o.WorkloadPushRole, "workload-push-role", o.WorkloadPushRole, "In workload-identity mode, the Vault role of annotated Deployments without a vault-sync.io/role annotation ({{namespace}}, {{cluster}}).")
 	fs.StringVar(&o.VaultTokenStoreNamespace, "vault-token-store-namespace", o.VaultTokenStoreNamespace, "Namespace of the Secrets keeping the Vault tokens that issued leases, so that a restarted or newly elected operator adopts them and their leases live on (default: the operator's namespace; \"-\" disables).")
+	fs.DurationVar(&o.VaultClientIdleTimeout, "vault-client-idle-timeout", o.VaultClientIdleTimeout, "Vault clients (one per identity: role, auth mount and, in workload-identity mode, service account) unused for this long and holding no leases are dropped and their tokens revoked; 0 keeps them.")
 	fs.DurationVar(&o.VaultTokenCheck, "vault-token-check-interval", o.VaultTokenCheck, "How often a Vault token that issued leases is checked for revocation (its leases die with it); 0 disables.")
 }
 
@@ -135,10 +146,16 @@ func (o Options) Validate() error {
 	if o.LeaseRenewFraction < 0.1 || o.LeaseRenewFraction > 0.9 {
 		return fmt.Errorf("--lease-renew-fraction must be between 0.1 and 0.9, got %v", o.LeaseRenewFraction)
 	}
+	if o.VaultClientIdleTimeout < 0 {
+		return fmt.Errorf("--vault-client-idle-timeout must not be negative")
+	}
 	if o.LeaseRevokeGrace < 0 {
 		return fmt.Errorf("--lease-revoke-grace must not be negative")
 	}
 	if err := validateIdentity(o); err != nil {
+		return err
+	}
+	if _, err := policy.FromFlags(o.AllowedVaultPaths, o.AllowedVaultAppRoles); err != nil {
 		return err
 	}
 	return o.Vault.Validate()

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"os"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -60,18 +58,16 @@ func (s secretTokenStore) Save(ctx context.Context, id vault.Identity, token str
 	return err
 }
 
-// tokenStoreNamespace is where tokens are kept: the flag, else the pod's
-// namespace, else the namespace of --vault-service-account (out of cluster).
+func (s secretTokenStore) Delete(ctx context.Context, id vault.Identity) error {
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: s.namespace, Name: s.name(id)}}
+	return client.IgnoreNotFound(s.writer.Delete(ctx, sec))
+}
+
+// tokenStoreNamespace is where tokens are kept: the flag, else the
+// operator's namespace.
 func tokenStoreNamespace(o Options) string {
 	if o.VaultTokenStoreNamespace != "" {
 		return o.VaultTokenStoreNamespace
 	}
-	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
-		return ns
-	}
-	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
-		return strings.TrimSpace(string(b))
-	}
-	ns, _, _ := strings.Cut(o.VaultServiceAccount, "/")
-	return ns
+	return operatorNamespace(o)
 }

@@ -3,38 +3,70 @@ package operator
 import (
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 )
 
-// TestSlimDeploymentMetaKeepsWhatTheControllersRead: the cached metadata
-// keeps what predicates and owner handlers read, and drops the rest.
-func TestSlimDeploymentMetaKeepsWhatTheControllersRead(t *testing.T) {
+func fullDeployment() *appsv1.Deployment {
 	now := metav1.Now()
-	in := &metav1.PartialObjectMetadata{
+	return &appsv1.Deployment{
 		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "ns", UID: "u", ResourceVersion: "7", Generation: 3,
 			DeletionTimestamp: &now, Finalizers: []string{pushsync.Finalizer}, CreationTimestamp: now,
 			Labels:          map[string]string{"app": "x"},
-			OwnerReferences: []metav1.OwnerReference{{Kind: "VaultApp", Name: "x"}},
 			ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
-			Annotations: map[string]string{pushsync.AnnotationPath: "secret/x", pushsync.AnnotationState: "{}",
+			Annotations: map[string]string{pushsync.AnnotationPath: "secret/x", pushsync.AnnotationState: "{}", appv1alpha1.AdoptAnnotation: "x",
 				"kubectl.kubernetes.io/last-applied-configuration": "{...}", "deployment.kubernetes.io/revision": "2"}},
+		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			Containers: []corev1.Container{{Name: "app", Image: "big/image:1", Command: []string{"run"},
+				EnvFrom: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}}}},
+				Env:     []corev1.EnvVar{{Name: "PLAIN", Value: "v"}, {Name: "K", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "api"}, Key: "k"}}}}}},
+			Volumes: []corev1.Volume{{Name: "tls", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "tls"}}},
+				{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{}}}},
+		}}},
 	}
-	out, err := slimDeploymentMeta(in)
+}
+
+// TestSlimDeploymentKeepsWhatTheControllersRead: the cached Deployment
+// keeps what predicates, owner handlers and push sync read — including
+// every Secret its pod template references — and drops the rest.
+func TestSlimDeploymentKeepsWhatTheControllersRead(t *testing.T) {
+	in := fullDeployment()
+	out, err := slimDeployment(in.DeepCopy())
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := out.(*metav1.PartialObjectMetadata)
+	m := out.(*appsv1.Deployment)
 	if m.Name != "x" || m.Namespace != "ns" || m.UID != "u" || m.ResourceVersion != "7" || m.Generation != 3 ||
-		m.DeletionTimestamp == nil || len(m.Finalizers) != 1 || len(m.OwnerReferences) != 1 || m.Kind != "Deployment" {
-		t.Fatalf("lost what the controllers read: %+v", m)
+		m.DeletionTimestamp == nil || len(m.Finalizers) != 1 || m.Kind != "Deployment" {
+		t.Fatalf("lost what the controllers read: %+v", m.ObjectMeta)
 	}
-	if len(m.Annotations) != 2 || m.Annotations[pushsync.AnnotationPath] != "secret/x" || m.Annotations[pushsync.AnnotationState] != "{}" {
+	if len(m.Annotations) != 3 || m.Annotations[pushsync.AnnotationPath] != "secret/x" || m.Annotations[appv1alpha1.AdoptAnnotation] != "x" {
 		t.Fatalf("annotations = %v", m.Annotations)
 	}
-	if m.Labels != nil || m.ManagedFields != nil || !m.CreationTimestamp.IsZero() {
-		t.Fatalf("kept what nobody reads: %+v", m.ObjectMeta)
+	if m.Labels != nil || m.ManagedFields != nil || !m.CreationTimestamp.IsZero() || m.Spec.Template.Spec.Containers[0].Image != "" ||
+		len(m.Spec.Template.Spec.Containers[0].Env) != 1 || len(m.Spec.Template.Spec.Volumes) != 1 {
+		t.Fatalf("kept what nobody reads: %+v", m)
+	}
+	got, want := pushsync.ReferencedSecrets(&m.Spec.Template.Spec), pushsync.ReferencedSecrets(&in.Spec.Template.Spec)
+	if len(got) != 3 || len(got) != len(want) {
+		t.Fatalf("referenced Secrets %v, want %v", got, want)
+	}
+}
+
+// TestSlimDeploymentKeepsAVaultAppsDeploymentWhole: the VaultApp
+// controller compares its Deployments with their desired form.
+func TestSlimDeploymentKeepsAVaultAppsDeploymentWhole(t *testing.T) {
+	in := fullDeployment()
+	yes := true
+	in.OwnerReferences = []metav1.OwnerReference{{APIVersion: appv1alpha1.GroupVersion.String(), Kind: "VaultApp", Name: "x", Controller: &yes}}
+	out, _ := slimDeployment(in.DeepCopy())
+	m := out.(*appsv1.Deployment)
+	if m.Spec.Template.Spec.Containers[0].Image != "big/image:1" || m.Labels["app"] != "x" || m.ManagedFields != nil {
+		t.Fatalf("a VaultApp's Deployment was slimmed: %+v", m)
 	}
 }

@@ -19,7 +19,7 @@ func newVaultPool(cfg *rest.Config, mgr ctrl.Manager, o Options) (*vault.Pool, e
 		return nil, err
 	}
 	opts := []vault.PoolOption{vault.WithObserver(metrics.VaultObserver{}),
-		vault.WithLogger(ctrl.Log.WithName("vault")), vault.WithTokenCheck(o.VaultTokenCheck)}
+		vault.WithLogger(ctrl.Log.WithName("vault")), vault.WithTokenCheck(o.VaultTokenCheck), vault.WithIdleTimeout(o.VaultClientIdleTimeout)}
 	if o.VaultIdentity == IdentityWorkload {
 		wj, err := workloadJWT(cfg, o)
 		if err != nil {

@@ -1,67 +1,160 @@
-// Package policy limits, in operator-identity mode, which Vault paths the
-// objects of each namespace may reach through the operator, and which
-// Vault roles VaultApps of each namespace may use. It is checked before
-// any Vault call: a violation never reaches Vault.
+// Package policy decides which Vault roles and paths the objects of a
+// namespace may use through the operator. The platform team states it in
+// VaultGrants (cluster-scoped objects tenants cannot write) and, for
+// static installs, the --allowed-vault-paths / --allowed-vaultapp-roles
+// flags. It is checked before any Vault call: a violation never reaches
+// Vault. Without a grant a namespace can use nothing (operator-identity
+// mode), and the operator's own role is never usable by a VaultApp.
 package policy
 
 import (
+	"context"
 	"fmt"
 	"strings"
 )
 
-// Policy is a set of path templates and role templates. Templates may use
-// {{namespace}} and {{cluster}}; a trailing "*" matches any suffix. An empty
-// list allows everything (the default, for compatibility).
+// Access is what the operator does at a path.
+type Access string
+
+const (
+	// Read: a VaultApp reads the path.
+	Read Access = "read"
+	// Write: push writes or deletes the path, or a VaultApp issues from it.
+	Write Access = "write"
+)
+
+// Role is a Vault role at an auth mount ("" means the operator's mount).
+type Role struct{ AuthPath, Name string }
+
+// Grant is what one VaultGrant (or the flags) grants to some namespaces.
+type Grant struct {
+	// Source names the grant in messages ("VaultGrant billing").
+	Source string
+	// Namespaces are namespace names, or "*".
+	Namespaces []string
+	Roles      []Role
+	// Read and Write are path templates.
+	Read, Write []string
+}
+
+// Source yields the grants in force (the VaultGrants in the cache).
+type Source interface {
+	Grants(ctx context.Context) ([]Grant, error)
+}
+
+// Policy is the operator's policy.
 type Policy struct {
-	paths []string
-	roles []string
+	// Enforce: without a matching grant everything is denied. Off, only the
+	// operator's own role is refused.
+	Enforce bool
+	// Objects are the VaultGrants; Static the grant made by the flags.
+	Objects Source
+	Static  []Grant
+	// Cluster fills {{cluster}}.
+	Cluster string
+	// Operator is the operator's own role: never usable by a VaultApp.
+	Operator Role
+	// DefaultAuthPath is the auth mount of roles that name none.
+	DefaultAuthPath string
 }
 
-// New validates the templates.
-func New(paths, roles []string) (*Policy, error) {
-	for _, t := range append(append([]string{}, paths...), roles...) {
-		if err := validate(t); err != nil {
-			return nil, err
-		}
-	}
-	return &Policy{paths: paths, roles: roles}, nil
+// DeniedError is a path or role the policy does not allow.
+type DeniedError struct {
+	What, Value string
+	// Access is what was asked of a path (empty for a role).
+	Access    Access
+	Namespace string
+	Why       string
 }
-
-func validate(t string) error {
-	rest := strings.NewReplacer("{{namespace}}", "", "{{cluster}}", "").Replace(t)
-	switch {
-	case t == "":
-		return fmt.Errorf("empty policy template")
-	case strings.Contains(rest, "{{") || strings.Contains(rest, "}}"):
-		return fmt.Errorf("policy template %q: only {{namespace}} and {{cluster}} are supported", t)
-	case strings.Contains(strings.TrimSuffix(rest, "*"), "*"):
-		return fmt.Errorf("policy template %q: \"*\" is allowed only at the end", t)
-	}
-	return nil
-}
-
-// DeniedError is a path or role outside the policy.
-type DeniedError struct{ What, Value, Namespace string }
 
 func (e *DeniedError) Error() string {
-	return fmt.Sprintf("%s %q is not allowed for namespace %s by the operator's policy (ask the platform team, or use an allowed %s)",
-		e.What, e.Value, e.Namespace, e.What)
+	what := fmt.Sprintf("%s %q", e.What, e.Value)
+	if e.Access != "" {
+		what += " (" + string(e.Access) + ")"
+	}
+	return fmt.Sprintf("%s is not allowed for namespace %s: %s", what, e.Namespace, e.Why)
 }
 
-// AllowPath checks a Vault API path ("secret/data/team-a/app").
-func (p *Policy) AllowPath(namespace, cluster, path string) error {
-	if p == nil || len(p.paths) == 0 || matchAny(p.paths, namespace, cluster, path) {
+const notGranted = "no VaultGrant for this namespace grants it; a cluster admin grants it with a VaultGrant (docs/tenancy.md)"
+
+// AllowRole checks the role a VaultApp logs in with (authPath "" is the
+// operator's own mount).
+func (p *Policy) AllowRole(ctx context.Context, namespace, authPath, role string) error {
+	if p == nil {
 		return nil
 	}
-	return &DeniedError{What: "vault path", Value: path, Namespace: namespace}
+	if authPath == "" {
+		authPath = p.DefaultAuthPath
+	}
+	if p.Operator.Name != "" && role == p.Operator.Name && authPath == p.authPath(p.Operator) {
+		return &DeniedError{What: "vault role", Value: authPath + "/" + role, Namespace: namespace,
+			Why: "it is the operator's own role, which no VaultApp may use; log in with a role made for the app"}
+	}
+	grants, err := p.grants(ctx, namespace)
+	if err != nil || !p.Enforce && len(grants) == 0 {
+		return err
+	}
+	for _, g := range grants {
+		for _, r := range g.Roles {
+			if p.authPath(r) == authPath && matchRole(Render(r.Name, namespace, p.Cluster), role) {
+				return nil
+			}
+		}
+	}
+	return &DeniedError{What: "vault role", Value: authPath + "/" + role, Namespace: namespace, Why: notGranted}
 }
 
-// AllowRole checks the Vault role a VaultApp names.
-func (p *Policy) AllowRole(namespace, cluster, role string) error {
-	if p == nil || len(p.roles) == 0 || matchAny(p.roles, namespace, cluster, role) {
+// AllowPath checks a Vault path the operator reads or writes for an
+// object of namespace.
+func (p *Policy) AllowPath(ctx context.Context, namespace, path string, access Access) error {
+	if p == nil {
 		return nil
 	}
-	return &DeniedError{What: "vault role", Value: role, Namespace: namespace}
+	grants, err := p.grants(ctx, namespace)
+	if err != nil || !p.Enforce && len(grants) == 0 {
+		return err
+	}
+	for _, g := range grants {
+		templates := g.Write
+		if access == Read {
+			templates = g.Read
+		}
+		for _, t := range templates {
+			if matchPath(Render(t, namespace, p.Cluster), path) {
+				return nil
+			}
+		}
+	}
+	return &DeniedError{What: "vault path", Value: path, Access: access, Namespace: namespace, Why: notGranted}
+}
+
+// grants are the grants that apply to namespace.
+func (p *Policy) grants(ctx context.Context, namespace string) ([]Grant, error) {
+	all := p.Static
+	if p.Objects != nil {
+		objs, err := p.Objects.Grants(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("cannot read VaultGrants: %w", err)
+		}
+		all = append(append([]Grant(nil), all...), objs...)
+	}
+	var out []Grant
+	for _, g := range all {
+		for _, n := range g.Namespaces {
+			if n == "*" || n == namespace {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func (p *Policy) authPath(r Role) string {
+	if r.AuthPath == "" {
+		return p.DefaultAuthPath
+	}
+	return r.AuthPath
 }
 
 // Render fills a template's {{namespace}} and {{cluster}}.
@@ -69,16 +162,18 @@ func Render(template, namespace, cluster string) string {
 	return strings.NewReplacer("{{namespace}}", namespace, "{{cluster}}", cluster).Replace(template)
 }
 
-func matchAny(templates []string, namespace, cluster, v string) bool {
-	for _, t := range templates {
-		t = Render(t, namespace, cluster)
-		if prefix, ok := strings.CutSuffix(t, "*"); ok {
-			if strings.HasPrefix(v, prefix) {
-				return true
-			}
-		} else if v == t {
-			return true
-		}
+// matchRole: exact, or "*" for every role.
+func matchRole(t, role string) bool { return t == "*" || t == role }
+
+// matchPath: exact; "*" for every path; "<prefix>/*" for every path below
+// prefix (at least one more segment). Paths are validated (no "..", "."
+// or "//") before they are checked, so a match cannot be escaped.
+func matchPath(t, path string) bool {
+	if t == "*" {
+		return true
 	}
-	return false
+	if prefix, ok := strings.CutSuffix(t, "*"); ok {
+		return strings.HasPrefix(path, prefix) && len(path) > len(prefix)
+	}
+	return path == t
 }

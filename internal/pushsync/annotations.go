@@ -90,13 +90,10 @@ func ParseConfig(annotations map[string]string) (Config, error) {
 		}
 		cfg.Explicit = sel
 	}
-	switch v := strings.TrimSpace(annotations[AnnotationPreserveOnDelete]); strings.ToLower(v) {
-	case "", "false":
-	case "true":
-		cfg.PreserveOnDelete = true
-	default:
-		return cfg, &ConfigError{Type: ErrTypeInvalidBool,
-			Err: fmt.Errorf("invalid %s annotation %q: must be \"true\" or \"false\"", AnnotationPreserveOnDelete, v)}
+	preserve, err := PreserveOnDelete(annotations)
+	cfg.PreserveOnDelete = preserve
+	if err != nil {
+		return cfg, err
 	}
 	d, err := ParseInterval(annotations[AnnotationReconcile])
 	if err != nil {
@@ -104,6 +101,22 @@ func ParseConfig(annotations map[string]string) (Config, error) {
 	}
 	cfg.ReconcileInterval = d
 	return cfg, nil
+}
+
+// PreserveOnDelete reads the vault-sync.io/preserve-on-delete annotation,
+// the one way it is read: "true" or "false" (any case, surrounding spaces
+// ignored), absent meaning false. Anything else is an error and reads as
+// true: when in doubt, data is kept.
+func PreserveOnDelete(annotations map[string]string) (bool, error) {
+	switch v := strings.ToLower(strings.TrimSpace(annotations[AnnotationPreserveOnDelete])); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return true, &ConfigError{Type: ErrTypeInvalidBool,
+			Err: fmt.Errorf("invalid %s annotation %q: must be \"true\" or \"false\"", AnnotationPreserveOnDelete, v)}
+	}
 }
 
 // ParseSecrets parses the JSON of the vault-sync.io/secrets annotation.

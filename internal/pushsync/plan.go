@@ -1,8 +1,6 @@
 package pushsync
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -11,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 )
 
 // Write is one Vault secret to write: Sub is the child path under the
@@ -91,9 +91,11 @@ func textData(s *corev1.Secret, keys []string, prefix string) (map[string]string
 	return out, nil
 }
 
-// Hash is a digest of what a sync writes and where. Comparing it with the
-// recorded one tells whether Vault needs a write, without reading Vault.
-func Hash(paths []string, writes []Write) string {
+// Hash is a keyed digest of what a sync writes and where. Comparing it
+// with the recorded one tells whether Vault needs a write, without reading
+// Vault; being keyed, the annotation anyone with `view` can read does not
+// let them confirm a guessed value.
+func Hash(key mac.Key, paths []string, writes []Write) string {
 	type entry struct {
 		Path string            `json:"p"`
 		Data map[string]string `json:"d"`
@@ -103,6 +105,5 @@ func Hash(paths []string, writes []Write) string {
 		entries[i] = entry{Path: paths[i], Data: writes[i].Data}
 	}
 	b, _ := json.Marshal(entries) // maps marshal with sorted keys: canonical
-	sum := sha256.Sum256(b)
-	return "sha256:" + hex.EncodeToString(sum[:16])
+	return "hmac:" + key.Digest([]byte("push-data/v1"), b)
 }

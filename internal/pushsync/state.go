@@ -3,13 +3,17 @@ package pushsync
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
 // AnnotationState records, on the Deployment, what the operator wrote to
-// Vault. It is the operator's only memory: cleanup deletes exactly these
-// locations and nothing else, and Hash avoids rewriting unchanged data.
+// Vault: cleanup deletes these locations and nothing else, and Hash avoids
+// rewriting unchanged data. Tenants can edit it, so it carries a MAC that
+// binds it to the Deployment's UID; a record that does not verify is never
+// trusted (see Record).
 const AnnotationState = "vault-sync.io/state"
 
 // Finalizer keeps a Deployment until its Vault data is cleaned up.
@@ -17,8 +21,14 @@ const Finalizer = "vault-sync.io/cleanup"
 
 // State is the content of AnnotationState.
 type State struct {
+	// Hash is a keyed digest of what was written where (Digest).
 	Hash      string           `json:"hash"`
 	Locations []vault.Location `json:"locations"`
+	// Versions are the KV v2 versions the operator wrote (or is about to
+	// write: the record is written first), by location (Location.String).
+	Versions map[string]int `json:"versions,omitempty"`
+	// MAC authenticates the rest for one Deployment.
+	MAC string `json:"mac,omitempty"`
 }
 
 // ReadState decodes the state annotation; absent means nothing written.
@@ -32,6 +42,28 @@ func ReadState(annotations map[string]string) (State, error) {
 		return State{}, fmt.Errorf("the %s annotation is corrupt (%v); it is written by the operator and must not be edited", AnnotationState, err)
 	}
 	return s, nil
+}
+
+// Seal returns s with its MAC for the Deployment with uid.
+func (s State) Seal(key mac.Key, uid string) State {
+	s.MAC = key.Sum(s.macInput(uid)...)
+	return s
+}
+
+// Verify reports whether s was sealed by this operator for uid.
+func (s State) Verify(key mac.Key, uid string) bool {
+	return s.MAC != "" && key.Verify(s.MAC, s.macInput(uid)...)
+}
+
+func (s State) macInput(uid string) [][]byte {
+	locs, _ := json.Marshal(s.Locations)
+	versions, _ := json.Marshal(s.Versions) // sorted keys: canonical
+	return [][]byte{[]byte("push-record/v2"), []byte(uid), []byte(s.Hash), locs, versions}
+}
+
+// Expect is what the record says of loc, for the Vault client.
+func (s State) Expect(loc vault.Location) vault.Expect {
+	return vault.Expect{Recorded: slices.Contains(s.Locations, loc), Version: s.Versions[loc.String()]}
 }
 
 // Encode renders the state for the annotation.
@@ -54,4 +86,29 @@ func (s State) Stale(current []vault.Location) []vault.Location {
 		}
 	}
 	return out
+}
+
+// Record is what a Deployment's annotation says, split by trust: Trusted
+// verified against the operator's key, Unverified anything else (edited,
+// copied from another object, or written by a version before records were
+// sealed). Unverified locations are never re-recorded, never count as
+// already written, and are only ever deleted where Vault itself proves
+// ownership (KV v2 custom metadata naming this Deployment).
+type Record struct {
+	Trusted    State
+	Unverified []vault.Location
+}
+
+// ReadRecord reads and verifies the record of the Deployment with uid.
+// present tells whether there was a record at all.
+func ReadRecord(annotations map[string]string, key mac.Key, uid string) (rec Record, present bool, err error) {
+	s, err := ReadState(annotations)
+	if err != nil {
+		return Record{}, true, err
+	}
+	if s.Verify(key, uid) {
+		return Record{Trusted: s}, true, nil
+	}
+	_, present = annotations[AnnotationState]
+	return Record{Unverified: s.Locations}, present, nil
 }

@@ -20,8 +20,14 @@ type Client struct {
 type KVStore interface {
 	ResolveKV(ctx context.Context, path string) (Location, error)
 	ReadKV(ctx context.Context, loc Location) (*KVSecret, error)
-	WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, known bool) error
+	WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, exp Expect) (int, error)
+	// Holds reports whether loc still holds what the record says was written.
+	Holds(ctx context.Context, loc Location, owner Owner, exp Expect, data map[string]any) (bool, error)
 	DeleteOwned(ctx context.Context, loc Location, owner Owner) error
+	// VerifyLocation checks a recorded location against the mount table.
+	VerifyLocation(ctx context.Context, loc Location) error
+	// Release marks owner's secret as left behind on purpose.
+	Release(ctx context.Context, loc Location, owner Owner) error
 }
 
 // SecretSource reads and issues secrets of any engine (VaultApps).

@@ -77,9 +77,9 @@ func (c Config) authPathFor(method string) string {
 	return method
 }
 
-// complete fills an identity's empty method and auth mount with the
+// Complete fills an identity's empty method and auth mount with the
 // configured ones.
-func (c Config) complete(id Identity) Identity {
+func (c Config) Complete(id Identity) Identity {
 	if id.Method == "" {
 		id.Method = c.AuthMethod
 	}
@@ -115,6 +115,9 @@ func (c Config) apiConfig() (*vaultapi.Config, error) {
 	// Retries are the workqueue's job: a failed request returns at once so the
 	// item backs off instead of blocking a worker.
 	ac.MaxRetries = 0
+	// Every session clones the base client: without this the clones drop
+	// its headers, the Vault Enterprise namespace (--vault-namespace) among them.
+	ac.CloneHeaders = true
 	tls := &vaultapi.TLSConfig{CACert: c.CACert, Insecure: c.SkipVerify}
 	if err := ac.ConfigureTLS(tls); err != nil {
 		return nil, fmt.Errorf("vault TLS configuration (CA %q): %w", c.CACert, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	vaultapi "github.com/hashicorp/vault/api"
 )
@@ -33,6 +34,25 @@ func (k *KV) ResolveKV(ctx context.Context, p string) (Location, error) {
 	return locate(p, m)
 }
 
+// VerifyLocation checks a location decoded from a record against Vault's
+// mount table: the mount serves the path and has the recorded KV version.
+// A forged or outdated location (a KV v1 path recorded as KV v2, a mount
+// that moved) is an invalid-path error and must not be acted on.
+func (k *KV) VerifyLocation(ctx context.Context, loc Location) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	m, err := k.mounts.of(ctx, k.s, loc.Mount+"/"+loc.Path)
+	if err != nil {
+		return err
+	}
+	if strings.TrimSuffix(m.path, "/") != loc.Mount || m.version != loc.Version {
+		return &Error{Category: CategoryInvalidPath, Op: "resolve", Path: loc.String(),
+			Err: fmt.Errorf("the recorded location does not match Vault's mount table (mount %q, KV version %d)", m.path, m.version)}
+	}
+	return nil
+}
+
 // KVSecret is a KV secret's data plus what the operator needs of its metadata.
 type KVSecret struct {
 	Data map[string]any
@@ -45,6 +65,9 @@ type KVSecret struct {
 // ReadKV reads a KV secret. A missing secret, or a KV v2 secret whose latest
 // version is deleted or destroyed, is a CategoryNotFound error.
 func (k *KV) ReadKV(ctx context.Context, loc Location) (*KVSecret, error) {
+	if err := loc.Validate(); err != nil {
+		return nil, err
+	}
 	var out *KVSecret
 	err := k.s.do(ctx, "read", loc.String(), func(c *vaultapi.Client) error {
 		var (
@@ -77,6 +100,9 @@ func (k *KV) ReadKV(ctx context.Context, loc Location) (*KVSecret, error) {
 
 // WriteKV writes data as the secret's new content (a new version on KV v2).
 func (k *KV) WriteKV(ctx context.Context, loc Location, data map[string]any) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	if err := k.checkSize(loc, data); err != nil {
 		return err
 	}
@@ -93,6 +119,9 @@ func (k *KV) WriteKV(ctx context.Context, loc Location, data map[string]any) err
 // so nothing of what the operator wrote is left behind. A secret that is
 // already gone is not an error.
 func (k *KV) DeleteKV(ctx context.Context, loc Location) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	err := k.s.do(ctx, "delete", loc.String(), func(c *vaultapi.Client) error {
 		if loc.Version == 2 {
 			return c.KVv2(loc.Mount).DeleteMetadata(ctx, loc.Path)

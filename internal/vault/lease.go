@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -26,6 +27,9 @@ type LeaseInfo struct {
 // engine's max TTL is near): the returned TTL says what was granted. A
 // lease Vault no longer knows is a CategoryNotFound error.
 func (l *Leases) RenewLease(ctx context.Context, id string, increment time.Duration) (*LeaseInfo, error) {
+	if err := ValidateLeaseID(id); err != nil {
+		return nil, err
+	}
 	var sec *vaultapi.Secret
 	err := l.s.do(ctx, "lease renew", "sys/leases/renew", func(c *vaultapi.Client) error {
 		var err error
@@ -44,6 +48,9 @@ func (l *Leases) RenewLease(ctx context.Context, id string, increment time.Durat
 // lease Vault no longer knows (expired, revoked, or revoked with the token
 // that created it) is a CategoryNotFound error.
 func (l *Leases) LookupLease(ctx context.Context, id string) (*LeaseInfo, error) {
+	if err := ValidateLeaseID(id); err != nil {
+		return nil, err
+	}
 	var sec *vaultapi.Secret
 	err := l.s.do(ctx, "lease lookup", "sys/leases/lookup", func(c *vaultapi.Client) error {
 		var err error
@@ -77,11 +84,24 @@ func (l *Leases) LookupLease(ctx context.Context, id string) (*LeaseInfo, error)
 // (path "sys/leases/revoke/database/creds/billing/*"). Revoking a lease
 // that is already gone succeeds.
 func (l *Leases) RevokeLease(ctx context.Context, id string) error {
+	if err := ValidateLeaseID(id); err != nil {
+		return err
+	}
 	path := "sys/leases/revoke/" + id
 	return l.s.do(ctx, "lease revoke", path, func(c *vaultapi.Client) error {
 		_, err := c.Logical().WriteWithContext(ctx, path, nil)
 		return err
 	})
+}
+
+// ValidateLeaseID refuses a lease id that is not a clean Vault path
+// (Vault's ids are "<engine path>/<random>"): it is pasted into
+// sys/leases/revoke/<id>, where ".." would reach another endpoint.
+func ValidateLeaseID(id string) error {
+	if err := ValidatePath(id); err != nil {
+		return &Error{Category: CategoryInvalidPath, Op: "lease", Err: fmt.Errorf("invalid lease id: %w", err)}
+	}
+	return nil
 }
 
 // leaseError turns Vault's 400 answers for a lease it does not know into

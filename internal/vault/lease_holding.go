@@ -15,6 +15,8 @@ import (
 type TokenStore interface {
 	Load(ctx context.Context, id Identity) (string, error)
 	Save(ctx context.Context, id Identity, token string) error
+	// Delete forgets the identity's token (no lease needs it any more).
+	Delete(ctx context.Context, id Identity) error
 }
 
 // leaseHolding is what changes for a session once it issued a lease: its
@@ -109,6 +111,41 @@ func (h *leaseHolding) store(ctx context.Context, s *Session, tok string) {
 	h.mu.Lock()
 	h.persisted = tok
 	h.mu.Unlock()
+}
+
+// ReleaseLeases tells the session that none of its leases is needed any
+// more (their VaultApps are gone or use other credentials): it stops
+// checking its token and deletes the stored one, and becomes evictable
+// when idle (Pool). A later lease makes it a holder again.
+func (s *Session) ReleaseLeases(ctx context.Context) {
+	h := s.leases
+	h.mu.Lock()
+	if !h.holds {
+		h.mu.Unlock()
+		return
+	}
+	h.holds = false
+	if h.stopCheck != nil {
+		close(h.stopCheck)
+		h.stopCheck = nil
+	}
+	stored := h.persisted != ""
+	h.persisted = ""
+	h.mu.Unlock()
+	if stored && h.tokens != nil {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := h.tokens.Delete(ctx, s.id); err != nil {
+			s.log.Info("cannot delete the stored vault token; it is deleted when the session next releases its leases", "vaultRole", s.id.Role, "reason", err.Error())
+		}
+	}
+}
+
+// holding reports whether the session holds leases.
+func (h *leaseHolding) holding() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.holds
 }
 
 // tokenReplaced tells the lease holders that the leases of the old token

@@ -49,6 +49,23 @@ type Location struct {
 	Path    string `json:"path"`    // e.g. "my-app/db"
 }
 
+// Validate checks a location that did not come from ResolveKV (decoded
+// from a record): a KV version of 1 or 2, and a mount and a path that pass
+// ValidatePath, so that no "..", "." or "//" can reach the Vault client
+// (which would clean "data/a/../../metadata/b" into another secret's
+// metadata).
+func (l Location) Validate() error {
+	if l.Version != 1 && l.Version != 2 {
+		return &Error{Category: CategoryInvalidPath, Op: "resolve", Err: fmt.Errorf("invalid KV version %d", l.Version)}
+	}
+	for _, p := range []string{l.Mount, l.Path} {
+		if err := ValidatePath(p); err != nil {
+			return &Error{Category: CategoryInvalidPath, Op: "resolve", Err: err}
+		}
+	}
+	return nil
+}
+
 // String is the path as users and policies see it: "secret/data/my-app"
 // for KV v2, "kv1/my-app" for KV v1.
 func (l Location) String() string {

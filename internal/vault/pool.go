@@ -24,6 +24,7 @@ type Pool struct {
 	mounts      *mountCache
 	tokenCheck  time.Duration
 	tokens      TokenStore
+	idle        time.Duration
 
 	mu         sync.Mutex
 	clients    map[Identity]*Client
@@ -49,6 +50,10 @@ func WithWorkloadJWT(f func(namespace, serviceAccount string) JWTSource) PoolOpt
 // token is still valid (0 disables the check).
 func WithTokenCheck(d time.Duration) PoolOption { return func(p *Pool) { p.tokenCheck = d } }
 
+// WithIdleTimeout evicts clients unused for d that hold no leases, and
+// revokes their tokens (0 keeps them forever).
+func WithIdleTimeout(d time.Duration) PoolOption { return func(p *Pool) { p.idle = d } }
+
 // WithTokenStore persists the tokens of sessions that hold leases.
 func WithTokenStore(ts TokenStore) PoolOption { return func(p *Pool) { p.tokens = ts } }
 
@@ -73,7 +78,7 @@ func (p *Pool) tokenReplaced(id Identity) {
 // service-account token source.
 func NewPool(cfg Config, operatorJWT JWTSource, opts ...PoolOption) (*Pool, error) {
 	p := &Pool{cfg: cfg, obs: nopObserver{}, log: logr.Discard(), operatorJWT: operatorJWT,
-		mounts: newMountCache(10 * time.Minute), clients: map[Identity]*Client{}, tokenCheck: 10 * time.Second}
+		mounts: newMountCache(10 * time.Minute), clients: map[Identity]*Client{}, tokenCheck: 10 * time.Second, idle: DefaultIdleTimeout}
 	for _, o := range opts {
 		o(p)
 	}
@@ -106,7 +111,7 @@ func (p *Pool) Operator() *Client {
 // Client returns the cached client for id, creating it on first use.
 // An empty Method or AuthPath means the configured one.
 func (p *Pool) Client(id Identity) *Client {
-	id = p.cfg.complete(id)
+	id = p.cfg.Complete(id)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if c, ok := p.clients[id]; ok {
@@ -122,7 +127,7 @@ func (p *Pool) newClient(id Identity) *Client {
 	if id.ServiceAccount != "" && p.workloadJWT != nil {
 		jwt = p.workloadJWT(id.Namespace, id.ServiceAccount)
 	}
-	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, now: time.Now,
+	s := &Session{id: id, base: p.base, jwt: jwt, obs: p.obs, now: time.Now, timeout: max(p.cfg.Timeout, 5*time.Second),
 		log:    p.log.WithValues("vaultRole", id.Role),
 		leases: &leaseHolding{tokens: p.tokens, every: p.tokenCheck, onReplaced: p.tokenReplaced}}
 	kv := &KV{s: s, mounts: p.mounts, maxRequest: p.cfg.MaxRequestSize}
@@ -139,6 +144,60 @@ func (p *Pool) Health(ctx context.Context) error {
 		return &Error{Category: CategoryUnavailable, Op: "health", Path: "sys/health", Err: fmt.Errorf("vault is sealed")}
 	}
 	return nil
+}
+
+// DefaultIdleTimeout is how long an unused client is kept.
+const DefaultIdleTimeout = 30 * time.Minute
+
+// Run evicts idle clients until ctx ends: a client unused for the idle
+// timeout that holds no leases is dropped and its token revoked, so the
+// pool and its tokens grow with the identities in use, not with every
+// identity ever seen. The operator's own client is kept.
+func (p *Pool) Run(ctx context.Context) error {
+	if p.idle <= 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(max(p.idle/4, time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			p.evictIdle(ctx)
+		}
+	}
+}
+
+// evictIdle drops the clients idle for longer than the idle timeout.
+func (p *Pool) evictIdle(ctx context.Context) {
+	operator := p.cfg.Complete(Identity{Role: p.cfg.Role})
+	cutoff := time.Now().Add(-p.idle)
+	var evicted []*Client
+	p.mu.Lock()
+	for id, c := range p.clients {
+		last, evictable := c.idleSince()
+		if id != operator && evictable && last.Before(cutoff) {
+			delete(p.clients, id)
+			evicted = append(evicted, c)
+		}
+	}
+	p.mu.Unlock()
+	for _, c := range evicted {
+		c.Close()
+		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		c.revoke(rctx)
+		cancel()
+		p.log.V(1).Info("evicted idle vault client", "vaultRole", c.id.Role, "namespace", c.id.Namespace)
+	}
+}
+
+// Size is the number of clients held (a metric, and for tests).
+func (p *Pool) Size() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.clients)
 }
 
 // Close stops every session's token renewal.

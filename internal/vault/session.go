@@ -11,9 +11,14 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// loginBackoff is how long a failed login is remembered: a wrong role must
-// not turn a thousand queued reconciles into a thousand logins.
-const loginBackoff = 5 * time.Second
+// A failed login is remembered for loginBackoff, doubling with each
+// failure in a row up to maxLoginBackoff: a wrong role (or, with workload
+// identity, a deleted service account) must not turn a thousand queued
+// reconciles into a thousand logins, nor retry at a fixed pace forever.
+const (
+	loginBackoff    = 5 * time.Second
+	maxLoginBackoff = 5 * time.Minute
+)
 
 // Session is one identity's authenticated, cached, self-renewing Vault
 // token: obtained on first use (a stored token adopted, or a login),
@@ -28,6 +33,8 @@ type Session struct {
 	obs  Observer
 	log  logr.Logger
 	now  func() time.Time
+	// timeout bounds a login (the configured request timeout).
+	timeout time.Duration
 
 	// logins makes concurrent callers wait for one login instead of each
 	// doing their own.
@@ -41,6 +48,7 @@ type Session struct {
 	stop     func()           // stops the renewal of api's token
 	failedAt time.Time
 	failErr  error
+	failures int // logins failed in a row
 	// generation counts tokens: leases belong to the token of one generation.
 	generation uint64
 	lastUsed   time.Time
@@ -68,7 +76,12 @@ func (s *Session) APIClient(ctx context.Context) (*vaultapi.Client, error) {
 		if c, err, ok := s.cached(); ok { // another caller finished meanwhile
 			return c, err
 		}
-		return s.obtain(ctx)
+		// The login is shared by every caller waiting for it: it runs on a
+		// context of its own, so that one caller giving up (a probe's short
+		// timeout) does not fail the others.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.timeout)
+		defer cancel()
+		return s.obtain(lctx)
 	})
 	if err != nil {
 		return nil, err
@@ -86,10 +99,40 @@ func (s *Session) cached() (*vaultapi.Client, error, bool) {
 	if s.api != nil && (s.expires.IsZero() || now.Before(s.expires)) {
 		return s.api, nil, true
 	}
-	if s.failErr != nil && now.Sub(s.failedAt) < loginBackoff {
+	if s.failErr != nil && now.Sub(s.failedAt) < s.backoffLocked() {
 		return nil, s.failErr, true
 	}
 	return nil, nil, false
+}
+
+// backoffLocked is how long the last failed login is remembered.
+func (s *Session) backoffLocked() time.Duration {
+	d := loginBackoff
+	for i := 1; i < s.failures && d < maxLoginBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxLoginBackoff)
+}
+
+// idleSince reports when the session was last used, and whether it may be
+// evicted (it holds no leases).
+func (s *Session) idleSince() (time.Time, bool) {
+	s.mu.Lock()
+	last := s.lastUsed
+	s.mu.Unlock()
+	return last, !s.leases.holding()
+}
+
+// revoke ends the session's token in Vault: an evicted session leaves no
+// live token behind.
+func (s *Session) revoke(ctx context.Context) {
+	s.mu.Lock()
+	c := s.api
+	s.dropLocked()
+	s.mu.Unlock()
+	if c != nil {
+		_ = c.Auth().Token().RevokeSelfWithContext(ctx, "")
+	}
 }
 
 // obtain adopts the stored token or logs in, then installs the token.
@@ -102,11 +145,14 @@ func (s *Session) obtain(ctx context.Context) (*vaultapi.Client, error) {
 	c, secret, err := s.login(ctx)
 	s.mu.Lock()
 	if err != nil {
-		s.failedAt, s.failErr = s.now(), err
+		if !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			s.failedAt, s.failErr = s.now(), err // remembered: not retried before the backoff
+			s.failures++
+		}
 		s.mu.Unlock()
 		return nil, err
 	}
-	s.failErr = nil
+	s.failErr, s.failures = nil, 0
 	s.mu.Unlock()
 	replaced := s.install(c, secret)
 	if replaced {

@@ -20,7 +20,7 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/vault-sync-io/vault-sync-operator/test/opproc"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -94,16 +94,16 @@ func step(format string, a ...any) {
 func run(cfg config) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := rig.RepoRoot()
-	if err != nil {
-		return err
-	}
-	r, err := rig.Start(ctx, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")}, Logf: step,
-		WithCluster: cfg.cluster})
+	r, err := rig.Start(ctx, rig.Options{CRDDirectoryPaths: e2e.CRDPaths(), Logf: step, WithCluster: cfg.cluster})
 	if err != nil {
 		return err
 	}
 	defer r.Stop()
+	env := e2e.NewEnv(r)
+	defer env.Close()
+	if err := env.GrantEverything(ctx); err != nil {
+		return err
+	}
 	rc := *r.RestConfig
 	rc.QPS, rc.Burst = 2000, 4000
 	c, err := client.New(&rc, client.Options{Scheme: rig.Scheme()})
@@ -113,24 +113,22 @@ func run(cfg config) error {
 	res := result{WholeCluster: cfg.cluster, ClusterStartSeconds: r.ClusterStartup.Seconds(), Deployments: cfg.n, VaultApps: cfg.apps, UnrelatedSecrets: cfg.unrelated, RefreshSeconds: cfg.refresh.Seconds(), IdleSeconds: cfg.idle.Seconds()}
 
 	step("creating %d Secrets and annotated Deployments", cfg.n)
-	if err := createPushObjects(ctx, c, r, cfg.n); err != nil {
+	if err := createPushObjects(ctx, c, env, cfg.n); err != nil {
 		return err
 	}
-	bin, err := opproc.Build(r, root)
-	if err != nil {
+	if _, err := env.OperatorBinary(); err != nil { // built before the clock starts
 		return err
 	}
 	step("starting the operator")
 	start := time.Now()
-	var env []string
+	launch := e2e.Launch{Args: cfg.operatorArgs}
 	if cfg.memLimit != "" {
-		env = append(env, "GOMEMLIMIT="+cfg.memLimit)
+		launch.Environ = append(launch.Environ, "GOMEMLIMIT="+cfg.memLimit)
 	}
-	op, err := opproc.Start(ctx, r, bin, env, cfg.operatorArgs...)
+	op, err := env.StartProcess(launch)
 	if err != nil {
 		return err
 	}
-	defer op.Stop()
 	cpuDone := make(chan struct{})
 	if cfg.profiles != "" {
 		if err := os.MkdirAll(cfg.profiles, 0o755); err != nil {
@@ -155,22 +153,22 @@ func run(cfg config) error {
 	}
 	if os.Getenv("BENCH_DUMP") != "" {
 		defer func() {
-			b, _ := os.ReadFile(filepath.Join(r.Dir, "operator.log"))
+			b, _ := os.ReadFile(env.OperatorLogPath())
 			_ = os.WriteFile("/tmp/operator.log", b, 0o644)
 		}()
 	}
-	if !poll(ctx, 50*time.Millisecond, 15*time.Minute, func() bool { return pushedCount(ctx, r) >= cfg.n }) {
-		return fmt.Errorf("push cold start did not finish (%d/%d)", pushedCount(ctx, r), cfg.n)
+	if !poll(ctx, 50*time.Millisecond, 15*time.Minute, func() bool { return pushedCount(ctx, env) >= cfg.n }) {
+		return fmt.Errorf("push cold start did not finish (%d/%d)", pushedCount(ctx, env), cfg.n)
 	}
 	res.PushColdSeconds = time.Since(start).Seconds()
 	res.PushSyncsPerSecond = float64(cfg.n) / res.PushColdSeconds
 	step("push cold start: %d Deployments in %.2fs", cfg.n, res.PushColdSeconds)
 	time.Sleep(2 * time.Second) // let the last state patches land before counting
-	m0, err := op.Scrape()
+	m0, err := op.Metrics()
 	if err != nil {
 		return err
 	}
-	cold := m0.Traffic()
+	cold := trafficOf(m0)
 	if os.Getenv("BENCH_DUMP") != "" {
 		fmt.Fprintln(os.Stderr, "syncs:", m0.Sum("vault_sync_operator_sync_attempts_total", "result", "success"), "reconciles:", m0.Sum("controller_runtime_reconcile_total", "controller", "push-sync"))
 		for _, s := range m0["vault_sync_operator_kube_requests_total"].Metric {
@@ -191,7 +189,7 @@ func run(cfg config) error {
 	res.HeapAfterPushMiB = m0.Sum("go_memstats_heap_inuse_bytes") / (1 << 20)
 
 	step("propagation: changing %d Secrets one by one", cfg.m)
-	lat, err := propagate(ctx, c, r, cfg.n, cfg.m)
+	lat, err := propagate(ctx, c, env, cfg.n, cfg.m)
 	if err != nil {
 		return err
 	}
@@ -199,7 +197,7 @@ func run(cfg config) error {
 
 	if cfg.unrelated > 0 {
 		step("adding %d unrelated 4 KiB Secrets", cfg.unrelated)
-		if err := createUnrelatedSecrets(ctx, c, r, cfg.unrelated); err != nil {
+		if err := createUnrelatedSecrets(ctx, c, env, cfg.unrelated); err != nil {
 			return err
 		}
 		time.Sleep(10 * time.Second)
@@ -207,7 +205,7 @@ func run(cfg config) error {
 		if cfg.profiles != "" {
 			_ = op.SaveProfile("heap", filepath.Join(cfg.profiles, "heap-with-unrelated.pprof"))
 		}
-		if m, err := op.Scrape(); err == nil {
+		if m, err := op.Metrics(); err == nil {
 			res.HeapWithUnrelatedMiB = m.Sum("go_memstats_heap_inuse_bytes") / (1 << 20)
 		}
 	}
@@ -215,7 +213,7 @@ func run(cfg config) error {
 	if cfg.apps > 0 {
 		step("creating %d VaultApps", cfg.apps)
 		pstart := time.Now()
-		if err := createVaultApps(ctx, c, r, cfg.apps, cfg.refresh); err != nil {
+		if err := createVaultApps(ctx, c, env, cfg.apps, cfg.refresh); err != nil {
 			return err
 		}
 		if !poll(ctx, 100*time.Millisecond, 10*time.Minute, func() bool { return appsSynced(ctx, c) >= cfg.apps }) {
@@ -227,7 +225,7 @@ func run(cfg config) error {
 		if m > cfg.apps {
 			m = cfg.apps
 		}
-		rl, err := rotate(ctx, c, r, cfg.apps, m, cfg.cluster)
+		rl, err := rotate(ctx, c, env, cfg.apps, m, cfg.cluster)
 		if err != nil {
 			return err
 		}
@@ -236,16 +234,16 @@ func run(cfg config) error {
 
 	step("idle window: %s with nothing changing", cfg.idle)
 	time.Sleep(3 * time.Second)
-	b, err := op.Scrape()
+	b, err := op.Metrics()
 	if err != nil {
 		return err
 	}
 	time.Sleep(cfg.idle)
-	a, err := op.Scrape()
+	a, err := op.Metrics()
 	if err != nil {
 		return err
 	}
-	idle := a.Traffic().Minus(b.Traffic())
+	idle := trafficOf(a).Minus(trafficOf(b))
 	res.IdleVaultWrites, res.IdleVaultLogins, res.IdleVaultReads, res.IdleKubeWrites = idle.VaultWrite+idle.VaultDelete, idle.VaultLogin, idle.VaultRead, idle.KubeWrite+idle.KubeEvents
 	_, res.PeakRSSMiB = op.Memory()
 	if cfg.cluster {

@@ -8,11 +8,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
-	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 const pullNamespaces = 10
@@ -21,39 +20,25 @@ func appKey(i int) client.ObjectKey {
 	return client.ObjectKey{Namespace: fmt.Sprintf("pull-%d", i%pullNamespaces), Name: fmt.Sprintf("app-%d", i)}
 }
 
-func createVaultApps(ctx context.Context, c client.Client, r *rig.Rig, n int, refresh time.Duration) error {
-	if err := r.Vault.WritePolicy(ctx, "bench-apps", `path "kv/*" { capabilities = ["read"] }
-path "sys/internal/ui/mounts/*" { capabilities = ["read"] }`); err != nil {
-		return err
-	}
-	if err := r.Vault.WriteKubernetesRole(ctx, "kubernetes", "bench-apps", rig.KubernetesRole{
-		ServiceAccountNames: []string{rig.OperatorServiceAccount}, Namespaces: []string{rig.OperatorNamespace},
-		Policies: []string{"bench-apps"}, TTL: time.Hour}); err != nil {
+func createVaultApps(ctx context.Context, c client.Client, env *e2e.Env, n int, refresh time.Duration) error {
+	if err := env.WriteOperatorRole(ctx, "bench-apps", e2e.ReadPolicy("kv/*"), ""); err != nil {
 		return err
 	}
 	for k := 0; k < pullNamespaces; k++ {
-		if err := r.EnsureNamespace(ctx, fmt.Sprintf("pull-%d", k)); err != nil {
+		if err := env.EnsureNamespace(ctx, fmt.Sprintf("pull-%d", k)); err != nil {
 			return err
 		}
 	}
 	if err := parallel(n, 16, func(i int) error {
-		return r.Vault.PutKV(ctx, fmt.Sprintf("kv/data/bench/app-%d", i), map[string]any{"password": "initial"})
+		return env.Vault.PutKV(ctx, fmt.Sprintf("kv/data/bench/app-%d", i), map[string]any{"password": "initial"})
 	}); err != nil {
 		return err
 	}
 	return parallel(n, 32, func(i int) error {
 		k := appKey(i)
-		labels := map[string]string{"app": k.Name}
-		app := &appv1alpha1.VaultApp{
-			ObjectMeta: metav1.ObjectMeta{Namespace: k.Namespace, Name: k.Name},
-			Spec: appv1alpha1.VaultAppSpec{
-				DeploymentSpec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
-					Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-						Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1"}}}}},
-				Vault: appv1alpha1.VaultSpec{Role: "bench-apps", RefreshInterval: &metav1.Duration{Duration: refresh},
-					Secrets: []appv1alpha1.SecretRef{{Path: fmt.Sprintf("kv/data/bench/app-%d", i), Key: "password", TargetKey: "password"}}},
-			},
-		}
+		app := e2e.NewVaultApp(k.Namespace, k.Name, "bench-apps",
+			appv1alpha1.SecretRef{Path: fmt.Sprintf("kv/data/bench/app-%d", i), Key: "password", TargetKey: "password"})
+		app.Spec.Vault.RefreshInterval = appv1alpha1.NewDuration(refresh)
 		return c.Create(ctx, app)
 	})
 }
@@ -78,7 +63,7 @@ func appsSynced(ctx context.Context, c client.Client) int {
 //
 // With waitRollout (whole-cluster rig) it also waits until the Deployment
 // has replaced its pods: every replica updated and available.
-func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int, waitRollout bool) ([]time.Duration, error) {
+func rotate(ctx context.Context, c client.Client, env *e2e.Env, n, m int, waitRollout bool) ([]time.Duration, error) {
 	type pending struct {
 		i       int
 		val     string
@@ -95,7 +80,7 @@ func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int, waitRoll
 	}
 	start := time.Now()
 	for _, p := range ps {
-		if err := r.Vault.PutKV(ctx, fmt.Sprintf("kv/data/bench/app-%d", p.i), map[string]any{"password": p.val}); err != nil {
+		if err := env.Vault.PutKV(ctx, fmt.Sprintf("kv/data/bench/app-%d", p.i), map[string]any{"password": p.val}); err != nil {
 			return nil, err
 		}
 	}
@@ -113,15 +98,7 @@ func rotate(ctx context.Context, c client.Client, r *rig.Rig, n, m int, waitRoll
 			if d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation] == p.version {
 				return false
 			}
-			if !waitRollout {
-				return true
-			}
-			want := int32(1)
-			if d.Spec.Replicas != nil {
-				want = *d.Spec.Replicas
-			}
-			return d.Status.ObservedGeneration == d.Generation && d.Status.UpdatedReplicas == want &&
-				d.Status.AvailableReplicas == want && d.Status.Replicas == want
+			return !waitRollout || e2e.RolledOut(&d)
 		})
 		if !ok {
 			var s corev1.Secret

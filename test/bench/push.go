@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
-	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 const pushNamespaces = 10
@@ -35,40 +34,30 @@ func (o pushObject) vaultPath() (string, string) {
 	return fmt.Sprintf("secret/data/bench/%s/%s/%s", o.ns, o.dep, o.secret), "v"
 }
 
-func createPushObjects(ctx context.Context, c client.Client, r *rig.Rig, n int) error {
+func createPushObjects(ctx context.Context, c client.Client, env *e2e.Env, n int) error {
 	for k := 0; k < pushNamespaces; k++ {
-		if err := r.EnsureNamespace(ctx, fmt.Sprintf("bench-%d", k)); err != nil {
+		if err := env.EnsureNamespace(ctx, fmt.Sprintf("bench-%d", k)); err != nil {
 			return err
 		}
 	}
 	return parallel(n, 32, func(i int) error {
 		o := pushObj(i)
-		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: o.ns, Name: o.secret},
-			StringData: map[string]string{"v": "initial", "other": "x"}}
-		if err := c.Create(ctx, s); err != nil {
+		if err := c.Create(ctx, e2e.NewSecret(o.ns, o.secret, "v", "initial", "other", "x")); err != nil {
 			return err
 		}
 		ann := map[string]string{pushsync.AnnotationPath: fmt.Sprintf("secret/data/bench/%s/%s", o.ns, o.dep)}
 		if o.explicit {
 			ann[pushsync.AnnotationSecrets] = fmt.Sprintf(`[{"name":%q,"keys":["v"],"prefix":"x_"}]`, o.secret)
 		}
-		labels := map[string]string{"app": o.dep}
-		d := &appsv1.Deployment{
-			ObjectMeta: metav1.ObjectMeta{Namespace: o.ns, Name: o.dep, Annotations: ann},
-			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: corev1.PodSpec{
-					Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1",
-						EnvFrom: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: o.secret}}}}}}}}},
-		}
-		return c.Create(ctx, d)
+		return c.Create(ctx, e2e.NewDeployment(o.ns, o.dep, ann, o.secret))
 	})
 }
 
 // pushedCount counts the Deployments whose data is in Vault (one LIST per namespace).
-func pushedCount(ctx context.Context, r *rig.Rig) int {
+func pushedCount(ctx context.Context, env *e2e.Env) int {
 	total := 0
 	for k := 0; k < pushNamespaces; k++ {
-		s, err := r.Vault.Root.Logical().ListWithContext(ctx, fmt.Sprintf("secret/metadata/bench/bench-%d", k))
+		s, err := env.Vault.Root.Logical().ListWithContext(ctx, fmt.Sprintf("secret/metadata/bench/bench-%d", k))
 		if err != nil || s == nil {
 			continue
 		}
@@ -80,7 +69,7 @@ func pushedCount(ctx context.Context, r *rig.Rig) int {
 
 // propagate changes m Secrets one after another and measures, for each,
 // the time until Vault holds the new value.
-func propagate(ctx context.Context, c client.Client, r *rig.Rig, n, m int) ([]time.Duration, error) {
+func propagate(ctx context.Context, c client.Client, env *e2e.Env, n, m int) ([]time.Duration, error) {
 	var lat []time.Duration
 	for j := 0; j < m; j++ {
 		o := pushObj((j * 7919) % n)
@@ -95,14 +84,7 @@ func propagate(ctx context.Context, c client.Client, r *rig.Rig, n, m int) ([]ti
 			return nil, err
 		}
 		path, key := o.vaultPath()
-		ok := poll(ctx, 5*time.Millisecond, 30*time.Second, func() bool {
-			sec, err := r.Vault.Root.Logical().ReadWithContext(ctx, path)
-			if err != nil || sec == nil {
-				return false
-			}
-			d, _ := sec.Data["data"].(map[string]any)
-			return d[key] == val
-		})
+		ok := poll(ctx, 5*time.Millisecond, 30*time.Second, func() bool { return env.ReadKV(path)[key] == val })
 		if !ok {
 			return nil, fmt.Errorf("change of %s/%s did not reach vault %s in 30s", o.ns, o.secret, path)
 		}
@@ -113,10 +95,10 @@ func propagate(ctx context.Context, c client.Client, r *rig.Rig, n, m int) ([]ti
 
 // createUnrelatedSecrets adds n Secrets of 4 KiB that no Deployment uses,
 // in namespaces of their own.
-func createUnrelatedSecrets(ctx context.Context, c client.Client, r *rig.Rig, n int) error {
+func createUnrelatedSecrets(ctx context.Context, c client.Client, env *e2e.Env, n int) error {
 	const nss = 20
 	for k := 0; k < nss; k++ {
-		if err := r.EnsureNamespace(ctx, fmt.Sprintf("unrelated-%d", k)); err != nil {
+		if err := env.EnsureNamespace(ctx, fmt.Sprintf("unrelated-%d", k)); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sort"
 	"time"
+
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 // percentile of sorted-able durations, in seconds.
@@ -17,22 +19,10 @@ func percentile(d []time.Duration, p float64) float64 {
 	return s[i].Seconds()
 }
 
-// poll calls ok every interval until it returns true or timeout passes.
+// poll calls ok every interval until it returns true (true) or timeout
+// passes or ctx ends (false).
 func poll(ctx context.Context, interval, timeout time.Duration, ok func() bool) bool {
-	deadline := time.Now().Add(timeout)
-	for {
-		if ok() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		select {
-		case <-ctx.Done():
-			return false
-		case <-time.After(interval):
-		}
-	}
+	return e2e.WaitFor(ctx, interval, timeout, ok) == nil
 }
 
 // parallel runs fn(i) for i in [0,n) on w workers.

@@ -7,7 +7,9 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 // TestDatabaseCredentialsLifecycle follows one lease of Vault's database
@@ -16,69 +18,69 @@ import (
 // credentials after the rollout, a revoked Vault token, and deletion.
 func TestDatabaseCredentialsLifecycle(t *testing.T) {
 	RegisterTestingT(t)
-	defer showOperatorLog(t)
+	defer env.ShowOperatorLogOnFailure(t)
 	ctx := context.Background()
-	app := loadExample("examples/dynamic/billing-db.yaml")
-	app.Spec.Vault.Leases.RevokeGracePeriod = &metav1.Duration{Duration: 3 * time.Second} // the example's 30s outlives the test's 65s max TTL
+	app := env.LoadVaultApp("examples/dynamic/billing-db.yaml")
+	app.Spec.Vault.Leases.RevokeGracePeriod = appv1alpha1.NewDuration(3 * time.Second) // the example's 30s outlives the test's 65s max TTL
 	ns, name := app.Namespace, app.Name
-	Expect(testRig.EnsureNamespace(ctx, ns)).To(Succeed())
-	Expect(testRig.Client.Create(ctx, app)).To(Succeed())
+	Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
+	env.Create(app)
 
 	By := func(string) {}
 	By("credentials are issued once and really log in")
-	Eventually(func() string { return currentLease(ns, name) }, 30*time.Second, 250*time.Millisecond).ShouldNot(BeEmpty())
-	l1 := currentLease(ns, name)
+	Eventually(func() string { return env.LeaseID(ns, name) }, 30*time.Second, 250*time.Millisecond).ShouldNot(BeEmpty())
+	l1 := env.LeaseID(ns, name)
 	Expect(l1).To(HavePrefix("database/creds/billing/"))
 	user1, pass1 := creds(ns, name)
 	Expect(pg.Login(user1, pass1)).To(Succeed())
-	Eventually(condition(ns, name, "Ready"), 60*time.Second, 500*time.Millisecond).Should(Equal("True/Succeeded"))
-	Expect(condition(ns, name, "LeasesHealthy")()).To(Equal("True/LeasesValid"))
-	issued := appStatus(ns, name).Leases[0]
+	Eventually(env.Condition(ns, name, "Ready"), 60*time.Second, 500*time.Millisecond).Should(Equal("True/Succeeded"))
+	Expect(env.Condition(ns, name, "LeasesHealthy")()).To(Equal("True/LeasesValid"))
+	issued := env.AppStatus(ns, name).Leases[0]
 	Expect(issued.ExpireTime.Sub(issued.IssueTime.Time)).To(BeNumerically("~", 30*time.Second, 2*time.Second))
 
 	By("the lease is renewed (its expiry moves), with the same credentials")
 	Eventually(func() time.Duration {
-		st := appStatus(ns, name).Leases[0]
+		st := env.AppStatus(ns, name).Leases[0]
 		return st.ExpireTime.Sub(issued.ExpireTime.Time)
 	}, 30*time.Second, 500*time.Millisecond).Should(BeNumerically(">", 5*time.Second))
-	Expect(currentLease(ns, name)).To(Equal(l1))
+	Expect(env.LeaseID(ns, name)).To(Equal(l1))
 	Expect(leaseTTL(l1)).To(BeNumerically(">", 10*time.Second), "Vault's own view of the lease moved too")
 
 	By("an operator restart issues nothing and rolls nothing, and adopts the token that holds the lease")
-	gen := get(ns, name, &appsv1.Deployment{}).Generation
+	gen := e2e.Get(env.Client, ns, name, &appsv1.Deployment{}).Generation
 	tokens := len(tokensOfRole("billing-db"))
-	restartOperator()
-	Consistently(func() string { return currentLease(ns, name) }, 6*time.Second, 500*time.Millisecond).Should(Equal(l1))
-	Expect(get(ns, name, &appsv1.Deployment{}).Generation).To(Equal(gen))
+	Expect(op.Restart()).To(Succeed())
+	Consistently(func() string { return env.LeaseID(ns, name) }, 6*time.Second, 500*time.Millisecond).Should(Equal(l1))
+	Expect(e2e.Get(env.Client, ns, name, &appsv1.Deployment{}).Generation).To(Equal(gen))
 	Expect(tokensOfRole("billing-db")).To(HaveLen(tokens), "no new login: the stored token was adopted and is renewed")
 	Expect(pg.Login(user1, pass1)).To(Succeed())
 
 	By("before max TTL new credentials arrive, log in, and roll the pods")
-	Eventually(func() string { return currentLease(ns, name) }, 60*time.Second, 250*time.Millisecond).ShouldNot(Equal(l1))
-	l2 := currentLease(ns, name)
+	Eventually(func() string { return env.LeaseID(ns, name) }, 60*time.Second, 250*time.Millisecond).ShouldNot(Equal(l1))
+	l2 := env.LeaseID(ns, name)
 	user2, pass2 := creds(ns, name)
 	Expect(user2).NotTo(Equal(user1))
 	Expect(pg.Login(user2, pass2)).To(Succeed())
-	Expect(events(ns, name, "CredentialsRotated")).NotTo(BeEmpty())
-	Eventually(func() int64 { return get(ns, name, &appsv1.Deployment{}).Generation }, 10*time.Second).Should(BeNumerically(">", gen))
+	Expect(env.EventTexts(ns, name)).To(ContainElement(HavePrefix("CredentialsRotated: ")))
+	Eventually(func() int64 { return e2e.Get(env.Client, ns, name, &appsv1.Deployment{}).Generation }, 10*time.Second).Should(BeNumerically(">", gen))
 
 	By("after the rollout and the grace period the old credentials are revoked")
 	Eventually(func() bool { return roleExists(user1) }, 30*time.Second, 500*time.Millisecond).Should(BeFalse())
 	Expect(pg.Login(user1, pass1)).To(HaveOccurred())
-	Expect(events(ns, name, "LeaseRevoked")).NotTo(BeEmpty(), "revoked by the operator, not expired")
-	Expect(appStatus(ns, name).RetiringLeases).To(BeEmpty())
+	Expect(env.EventTexts(ns, name)).To(ContainElement(HavePrefix("LeaseRevoked: ")), "revoked by the operator, not expired")
+	Expect(env.AppStatus(ns, name).RetiringLeases).To(BeEmpty())
 	Expect(pg.Login(user2, pass2)).To(Succeed())
 
 	By("the Vault token that issued the lease is revoked: new credentials within seconds")
 	revokeTokensOfRole("billing-db")
 	Eventually(func() bool { return roleExists(user2) }, 10*time.Second, 250*time.Millisecond).Should(BeFalse())
-	Eventually(func() string { return currentLease(ns, name) }, 15*time.Second, 250*time.Millisecond).ShouldNot(Equal(l2))
+	Eventually(func() string { return env.LeaseID(ns, name) }, 15*time.Second, 250*time.Millisecond).ShouldNot(Equal(l2))
 	user3, pass3 := creds(ns, name)
 	Expect(pg.Login(user3, pass3)).To(Succeed())
 
 	By("deleting the VaultApp revokes its lease")
-	Expect(testRig.Client.Delete(ctx, get(ns, name, app))).To(Succeed())
-	Eventually(func() bool { return get(ns, name, app) == nil }, 30*time.Second, 250*time.Millisecond).Should(BeTrue())
+	Expect(env.Client.Delete(ctx, e2e.Get(env.Client, ns, name, app))).To(Succeed())
+	Eventually(env.Gone(ns, name, &appv1alpha1.VaultApp{}), 30*time.Second, 250*time.Millisecond).Should(BeTrue())
 	Expect(roleExists(user3)).To(BeFalse())
 	Expect(pg.Login(user3, pass3)).To(HaveOccurred())
 }
@@ -90,13 +92,13 @@ func roleExists(user string) bool {
 }
 
 func creds(ns, name string) (string, string) {
-	d := secretData(ns, name)
+	d := env.AppSecretData(ns, name)
 	return string(d["db_username"]), string(d["db_password"])
 }
 
 // leaseTTL is what Vault says is left of a lease.
 func leaseTTL(id string) time.Duration {
-	s, err := testRig.Vault.Root.Sys().Lookup(id)
+	s, err := env.Vault.Root.Sys().Lookup(id)
 	ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	n, _ := s.Data["ttl"].(interface{ Int64() (int64, error) }).Int64()
 	return time.Duration(n) * time.Second
@@ -104,7 +106,7 @@ func leaseTTL(id string) time.Duration {
 
 // tokensOfRole lists the accessors of the live tokens of a role.
 func tokensOfRole(role string) []string {
-	accs, err := testRig.Vault.TokenAccessors(context.Background(), role)
+	accs, err := env.Vault.TokenAccessors(context.Background(), role)
 	ExpectWithOffset(2, err).NotTo(HaveOccurred())
 	return accs
 }
@@ -115,7 +117,7 @@ func revokeTokensOfRole(role string) {
 	accs := tokensOfRole(role)
 	ExpectWithOffset(1, accs).NotTo(BeEmpty(), "no token of role %s found", role)
 	for _, acc := range accs {
-		_, err := testRig.Vault.Root.Logical().Write("auth/token/revoke-accessor", map[string]any{"accessor": acc})
+		_, err := env.Vault.Root.Logical().Write("auth/token/revoke-accessor", map[string]any{"accessor": acc})
 		ExpectWithOffset(1, err).NotTo(HaveOccurred())
 	}
 }

@@ -8,12 +8,10 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -23,43 +21,31 @@ import (
 // role, give AuthFailed with Vault's reason.
 func TestJWTAuth(t *testing.T) {
 	RegisterTestingT(t)
-	defer showOperatorLog(t)
+	defer env.ShowOperatorLogOnFailure(t)
 	ctx := context.Background()
 	ns := "jwt"
-	Expect(testRig.EnsureNamespace(ctx, ns)).To(Succeed())
-	Expect(testRig.Vault.PutKV(ctx, "kv/data/jwt/app", map[string]any{"token": "from-jwt-login"})).To(Succeed())
+	Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
+	env.PutKV("kv/data/jwt/app", map[string]any{"token": "from-jwt-login"})
 	for _, c := range []struct{ name, role, want string }{
 		{"jwt-ok", "jwt-app", "True/Succeeded"},
 		{"jwt-audience", "jwt-other-audience", "False/AuthFailed"},
 		{"jwt-unknown", "no-such-role", "False/AuthFailed"},
 	} {
-		Expect(testRig.Client.Create(ctx, jwtApp(ns, c.name, c.role))).To(Succeed())
-		Eventually(condition(ns, c.name, "VaultAuthenticated"), 30*time.Second, 250*time.Millisecond).Should(Equal(c.want), c.name)
+		env.Create(jwtApp(ns, c.name, c.role))
+		Eventually(env.Condition(ns, c.name, "VaultAuthenticated"), 30*time.Second, 250*time.Millisecond).Should(Equal(c.want), c.name)
 	}
-	Eventually(func() string { return string(secretData(ns, "jwt-ok")["token"]) }, 10*time.Second).Should(Equal("from-jwt-login"))
-	msg := func(name string) string {
-		for _, c := range appStatus(ns, name).Conditions {
-			if c.Type == "VaultAuthenticated" {
-				return c.Message
-			}
-		}
-		return ""
-	}
+	Eventually(func() string { return string(env.AppSecretData(ns, "jwt-ok")["token"]) }, 10*time.Second).Should(Equal("from-jwt-login"))
+	msg := func(name string) string { return env.ConditionMessage(ns, name, "VaultAuthenticated") }
 	Expect(msg("jwt-audience")).To(ContainSubstring("aud"), "Vault's reason names the audience")
 	Expect(msg("jwt-unknown")).To(ContainSubstring("no-such-role"))
 	Expect(msg("jwt-unknown")).To(ContainSubstring("auth/jwt"))
 }
 
+// jwtApp reads kv/data/jwt/app with role, logging in through the JWT auth method.
 func jwtApp(ns, name, role string) *appv1alpha1.VaultApp {
-	labels := map[string]string{"app": name}
-	return &appv1alpha1.VaultApp{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-		Spec: appv1alpha1.VaultAppSpec{
-			DeploymentSpec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1"}}}}},
-			Vault: appv1alpha1.VaultSpec{Role: role, AuthMethod: "jwt",
-				Secrets: []appv1alpha1.SecretRef{{Path: "kv/data/jwt/app", Key: "token", TargetKey: "token"}}},
-		}}
+	app := e2e.NewVaultApp(ns, name, role, appv1alpha1.SecretRef{Path: "kv/data/jwt/app", Key: "token", TargetKey: "token"})
+	app.Spec.Vault.AuthMethod = "jwt"
+	return app
 }
 
 // TestJWTAuthRejectsExpiredAndForeignTokens: Vault's JWT method, trusting
@@ -69,7 +55,7 @@ func jwtApp(ns, name, role string) *appv1alpha1.VaultApp {
 func TestJWTAuthRejectsExpiredAndForeignTokens(t *testing.T) {
 	RegisterTestingT(t)
 	ctx := context.Background()
-	tok, err := testRig.ServiceAccountToken(ctx, rig.OperatorNamespace, rig.OperatorServiceAccount, []string{audience}, 10*time.Minute)
+	tok, err := env.ServiceAccountToken(ctx, rig.OperatorNamespace, rig.OperatorServiceAccount, []string{audience}, 10*time.Minute)
 	Expect(err).NotTo(HaveOccurred())
 	iss, err := rig.TokenIssuer(tok)
 	Expect(err).NotTo(HaveOccurred())
@@ -82,24 +68,24 @@ func TestJWTAuthRejectsExpiredAndForeignTokens(t *testing.T) {
 		f := filepath.Join(dir, "token")
 		Expect(os.WriteFile(f, []byte(jwt), 0o600)).To(Succeed())
 		cfg := vault.DefaultConfig()
-		cfg.Address, cfg.AuthMethod, cfg.Role = testRig.Vault.Addr, vault.AuthJWT, "jwt-app"
+		cfg.Address, cfg.AuthMethod, cfg.Role = env.Vault.Addr, vault.AuthJWT, "jwt-app"
 		pool, err := vault.NewPool(cfg, vault.FileJWT(f))
 		Expect(err).NotTo(HaveOccurred())
 		defer pool.Close()
 		return pool.Operator().CheckToken(ctx)
 	}
 	// The same signer and claims are accepted while valid: the checks below fail for their reason only.
-	valid, err := testRig.SignServiceAccountJWT(claims(audience, time.Now().Add(10*time.Minute)))
+	valid, err := env.SignServiceAccountJWT(claims(audience, time.Now().Add(10*time.Minute)))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(login(valid)).To(Succeed())
 
-	expired, err := testRig.SignServiceAccountJWT(claims(audience, time.Now().Add(-10*time.Minute)))
+	expired, err := env.SignServiceAccountJWT(claims(audience, time.Now().Add(-10*time.Minute)))
 	Expect(err).NotTo(HaveOccurred())
 	err = login(expired)
 	Expect(vault.IsCategory(err, vault.CategoryAuth)).To(BeTrue(), "%v", err)
 	Expect(err).To(MatchError(ContainSubstring("expired")))
 
-	foreign, err := testRig.SignServiceAccountJWT(claims("someone-else", time.Now().Add(10*time.Minute)))
+	foreign, err := env.SignServiceAccountJWT(claims("someone-else", time.Now().Add(10*time.Minute)))
 	Expect(err).NotTo(HaveOccurred())
 	err = login(foreign)
 	Expect(vault.IsCategory(err, vault.CategoryAuth)).To(BeTrue(), "%v", err)

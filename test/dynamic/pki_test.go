@@ -9,7 +9,9 @@ import (
 
 	. "github.com/onsi/gomega"
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 // TestPKICertificateRotation: the example's certificate (TTL shortened to
@@ -19,25 +21,25 @@ import (
 // changes: the Secret is updated in place.
 func TestPKICertificateRotation(t *testing.T) {
 	RegisterTestingT(t)
-	defer showOperatorLog(t)
+	defer env.ShowOperatorLogOnFailure(t)
 	ctx := context.Background()
-	app := loadExample("examples/dynamic/web-tls.yaml")
-	app.Spec.Vault.Issue[0].PKI.TTL = &metav1.Duration{Duration: 30 * time.Second}
+	app := env.LoadVaultApp("examples/dynamic/web-tls.yaml")
+	app.Spec.Vault.Issue[0].PKI.TTL = appv1alpha1.NewDuration(30 * time.Second)
 	ns, name := app.Namespace, app.Name
-	Expect(testRig.EnsureNamespace(ctx, ns)).To(Succeed())
-	Expect(testRig.Client.Create(ctx, app)).To(Succeed())
+	Expect(env.EnsureNamespace(ctx, ns)).To(Succeed())
+	env.Create(app)
 
 	Eventually(func() string { return serial(ns, name) }, 30*time.Second, 250*time.Millisecond).ShouldNot(BeEmpty())
 	s1 := serial(ns, name)
 	cert := verifyChain(ns, name)
 	Expect(cert.DNSNames).To(ConsistOf("web.example.com", "www.example.com"))
 	Expect(cert.NotAfter.Sub(cert.NotBefore)).To(BeNumerically("~", 31*time.Second, 2*time.Second))
-	Eventually(condition(ns, name, "Ready"), 60*time.Second, 500*time.Millisecond).Should(Equal("True/Succeeded"))
-	dep := get(ns, name, &appsv1.Deployment{})
+	Eventually(env.Condition(ns, name, "Ready"), 60*time.Second, 500*time.Millisecond).Should(Equal("True/Succeeded"))
+	dep := e2e.Get(env.Client, ns, name, &appsv1.Deployment{})
 	Expect(dep.Spec.Template.Annotations).NotTo(HaveKey("vaultapp.techweaver.io/secret-version"), "rolloutStrategy none")
 
 	// A restart in the first half of the validity issues nothing.
-	restartOperator()
+	Expect(op.Restart()).To(Succeed())
 	Consistently(func() string { return serial(ns, name) }, time.Until(cert.NotBefore.Add(13*time.Second)), 500*time.Millisecond).Should(Equal(s1))
 
 	// Re-issued after half its validity, before expiry.
@@ -45,16 +47,16 @@ func TestPKICertificateRotation(t *testing.T) {
 	Expect(time.Now()).To(BeTemporally("<", cert.NotAfter))
 	next := verifyChain(ns, name)
 	Expect(next.SerialNumber).NotTo(Equal(cert.SerialNumber))
-	Expect(events(ns, name, "CredentialsRotated")).NotTo(BeEmpty())
+	Expect(env.EventTexts(ns, name)).To(ContainElement(HavePrefix("CredentialsRotated: ")))
 
 	// rolloutStrategy none: the Secret changed, the pod template did not.
-	after := get(ns, name, &appsv1.Deployment{})
+	after := e2e.Get(env.Client, ns, name, &appsv1.Deployment{})
 	Expect(after.Generation).To(Equal(dep.Generation))
 	Expect(after.Spec.Template).To(Equal(dep.Spec.Template))
 }
 
 func serial(ns, name string) string {
-	if l := appStatus(ns, name).Leases; len(l) > 0 {
+	if l := env.AppStatus(ns, name).Leases; len(l) > 0 {
 		return l[0].SerialNumber
 	}
 	return ""
@@ -62,7 +64,7 @@ func serial(ns, name string) string {
 
 // verifyChain checks tls.crt against ca.crt and that tls.key matches.
 func verifyChain(ns, name string) *x509.Certificate {
-	d := secretData(ns, name)
+	d := env.AppSecretData(ns, name)
 	blk, _ := pem.Decode(d["tls.crt"])
 	ExpectWithOffset(1, blk).NotTo(BeNil(), "tls.crt is PEM")
 	cert, err := x509.ParseCertificate(blk.Bytes)

@@ -6,8 +6,6 @@ package guide
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,33 +13,27 @@ import (
 	authk8s "github.com/hashicorp/vault/api/auth/kubernetes"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
+var env *e2e.Env
+
+func TestMain(m *testing.M) {
+	os.Exit(e2e.Main(m, rig.Options{}, func(e *e2e.Env) error { env = e; return nil }))
+}
+
 func TestVaultSetupGuide(t *testing.T) {
 	ctx := context.Background()
-	r, err := rig.Start(ctx, rig.Options{Logf: t.Logf})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Stop()
-	root, _ := rig.RepoRoot()
-	run := func(env ...string) {
-		cmd := exec.Command(filepath.Join(root, "examples/vault/setup.sh"))
-		cmd.Env = append(os.Environ(), append([]string{
-			"PATH=" + filepath.Dir(r.Binaries.Vault) + ":" + os.Getenv("PATH"),
-			"VAULT_ADDR=" + r.Vault.DirectAddr, "VAULT_TOKEN=root",
-			"K8S_HOST=" + r.RestConfig.Host, "K8S_CA_FILE=" + r.CAFile, "REVIEWER_JWT=" + r.ReviewerJWT}, env...)...)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("setup.sh: %v\n%s", err, out)
+	run := func(vars ...string) {
+		if err := env.RunSetupGuide(ctx, vars...); err != nil {
+			t.Fatal(err)
 		}
 	}
 	run()
 	run() // idempotent: a second run changes nothing and does not fail
 
-	cfg := vault.DefaultConfig()
-	cfg.Address = r.Vault.Addr
-	pool, err := vault.NewPool(cfg, vault.TokenRequestJWT{Client: r.Clientset, Namespace: rig.OperatorNamespace, Name: rig.OperatorServiceAccount})
+	pool, err := env.OperatorPool(vault.DefaultConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,8 +78,8 @@ func TestVaultSetupGuide(t *testing.T) {
 
 	// With CLUSTER_NAME the operator's policy narrows to clusters/<name>/.
 	run("CLUSTER_NAME=prod")
-	jwt, _ := r.ServiceAccountToken(ctx, rig.OperatorNamespace, rig.OperatorServiceAccount, nil, time.Hour)
-	c, _ := vaultapi.NewClient(&vaultapi.Config{Address: r.Vault.Addr})
+	jwt, _ := env.ServiceAccountToken(ctx, rig.OperatorNamespace, rig.OperatorServiceAccount, nil, time.Hour)
+	c, _ := vaultapi.NewClient(&vaultapi.Config{Address: env.Vault.Addr})
 	method, _ := authk8s.NewKubernetesAuth("vault-sync-operator", authk8s.WithServiceAccountToken(jwt))
 	if _, err := c.Auth().Login(ctx, method); err != nil {
 		t.Fatal(err)

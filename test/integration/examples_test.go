@@ -6,27 +6,23 @@ import (
 	"time"
 
 	. "github.com/onsi/gomega"
+	appsv1 "k8s.io/api/apps/v1"
 
-	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
-
-// applyFile creates every object of a YAML file.
-func applyFile(path string) {
-	ExpectWithOffset(1, manifests.CreateFile(context.Background(), testRig.Client, path)).To(Succeed())
-}
 
 // TestReadmeExamples applies the examples the README shows and checks the
 // result the README promises.
 func TestReadmeExamples(t *testing.T) {
 	RegisterTestingT(t)
-	applyFile("../../examples/push/my-app.yaml")
-	eventuallyVault("secret/data/my-app").Should(Equal(map[string]any{"app_username": "my-user", "app_password": "my-password"}))
+	env.ApplyFile("examples/push/my-app.yaml")
+	env.EventuallyKV("secret/data/my-app").Should(Equal(map[string]any{"app_username": "my-user", "app_password": "my-password"}))
 
-	applyFile("../../examples/push/auto-discovery.yaml")
-	eventuallyVault("secret/data/web/web-db").Should(Equal(map[string]any{"host": "db.internal", "port": "5432"}))
-	eventuallyVault("secret/data/web/web-api").Should(Equal(map[string]any{"token": "api-token"}))
+	env.ApplyFile("examples/push/auto-discovery.yaml")
+	env.EventuallyKV("secret/data/web/web-db").Should(Equal(map[string]any{"host": "db.internal", "port": "5432"}))
+	env.EventuallyKV("secret/data/web/web-api").Should(Equal(map[string]any{"token": "api-token"}))
 	// preserve-on-delete: deleting the Deployment keeps the data.
-	Expect(testRig.Client.Delete(context.Background(), getDeployment("default", "web"))).To(Succeed())
-	Eventually(deploymentGone("default", "web"), 20*time.Second).Should(BeTrue())
-	Expect(vaultKV("secret/data/web/web-db")).NotTo(BeNil())
+	Expect(env.Client.Delete(context.Background(), e2e.Get(env.Client, "default", "web", &appsv1.Deployment{}))).To(Succeed())
+	Eventually(env.Gone("default", "web", &appsv1.Deployment{}), 20*time.Second).Should(BeTrue())
+	Expect(env.ReadKV("secret/data/web/web-db")).NotTo(BeNil())
 }

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 // TestSharedValueRotationIsNotAStorm: 60 VaultApps read one value; when it
@@ -21,36 +22,36 @@ import (
 func TestSharedValueRotationIsNotAStorm(t *testing.T) {
 	RegisterTestingT(t)
 	const n = 60
-	ns := newNamespace(t, "storm")
+	ns := env.Namespace("storm")
 	path := "kv/data/" + ns + "/shared"
-	kvPut(path, map[string]any{"token": "one"})
+	env.PutKV(path, map[string]any{"token": "one"})
 	for i := 0; i < n; i++ {
-		create(newApp(ns, fmt.Sprintf("app-%02d", i), appv1alpha1.SecretRef{Path: path, Key: "token", TargetKey: "token"}))
+		env.Create(newApp(ns, fmt.Sprintf("app-%02d", i), appv1alpha1.SecretRef{Path: path, Key: "token", TargetKey: "token"}))
 	}
 	gens := map[string]int64{}
 	Eventually(func() int {
 		for i := 0; i < n; i++ {
 			name := fmt.Sprintf("app-%02d", i)
-			if d := getObj(ns, name, &appsv1.Deployment{}); d != nil {
+			if d := e2e.Get(env.Client, ns, name, &appsv1.Deployment{}); d != nil {
 				gens[name] = d.Generation
 			}
 		}
 		return len(gens)
 	}, 60*time.Second, 500*time.Millisecond).Should(Equal(n))
 
-	kvPut(path, map[string]any{"token": "two"})
+	env.PutKV(path, map[string]any{"token": "two"})
 	rolled := map[string]time.Time{}
 	queued := 0
 	Eventually(func() int {
 		var list appsv1.DeploymentList
-		Expect(testRig.Client.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
+		Expect(env.Client.List(context.Background(), &list, client.InNamespace(ns))).To(Succeed())
 		for _, d := range list.Items {
 			if _, seen := rolled[d.Name]; !seen && d.Generation > gens[d.Name] {
 				rolled[d.Name] = time.Now()
 			}
 		}
 		for i := 0; i < n; i++ {
-			if c := condition(ns, fmt.Sprintf("app-%02d", i), appv1alpha1.ConditionDeploymentReady)(); c == "False/RolloutQueued" {
+			if c := env.Condition(ns, fmt.Sprintf("app-%02d", i), appv1alpha1.ConditionDeploymentReady)(); c == "False/RolloutQueued" {
 				queued++
 			}
 		}
@@ -66,14 +67,14 @@ func TestSharedValueRotationIsNotAStorm(t *testing.T) {
 	Consistently(func() []string {
 		var twice []string
 		for name, g := range gens {
-			if d := getObj(ns, name, &appsv1.Deployment{}); d.Generation != g+1 {
+			if d := e2e.Get(env.Client, ns, name, &appsv1.Deployment{}); d.Generation != g+1 {
 				twice = append(twice, name)
 			}
 		}
 		return twice
 	}, 12*time.Second, time.Second).Should(BeEmpty())
 	for name := range gens {
-		Expect(getObj(ns, appv1alpha1.SecretNameFor(name), &corev1.Secret{}).Data["token"]).To(Equal([]byte("two")))
+		Expect(e2e.Get(env.Client, ns, appv1alpha1.SecretNameFor(name), &corev1.Secret{}).Data["token"]).To(Equal([]byte("two")))
 	}
 }
 

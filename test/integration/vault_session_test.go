@@ -30,12 +30,13 @@ func (c *loginCounter) count(r string) int {
 	return c.logins[r]
 }
 
+// newPool is the operator's Vault session for role, outside the running
+// operator, with its logins counted.
 func newPool(t *testing.T, role string) (*vault.Client, *loginCounter) {
 	cfg := vault.DefaultConfig()
-	cfg.Address, cfg.Role, cfg.Timeout = testRig.Vault.Addr, role, 5*time.Second
+	cfg.Role, cfg.Timeout = role, 5*time.Second
 	obs := &loginCounter{logins: map[string]int{}}
-	pool, err := vault.NewPool(cfg, vault.TokenRequestJWT{Client: testRig.Clientset, Namespace: rig.OperatorNamespace, Name: rig.OperatorServiceAccount},
-		vault.WithObserver(obs))
+	pool, err := env.OperatorPool(cfg, vault.WithObserver(obs))
 	Expect(err).NotTo(HaveOccurred())
 	t.Cleanup(pool.Close)
 	return pool.Operator(), obs
@@ -44,7 +45,7 @@ func newPool(t *testing.T, role string) (*vault.Client, *loginCounter) {
 func TestVaultSessionLogsInAgainWhenTheTokenExpires(t *testing.T) {
 	RegisterTestingT(t)
 	ctx := context.Background()
-	Expect(testRig.Vault.WriteKubernetesRole(ctx, "kubernetes", "short-ttl", rig.KubernetesRole{
+	Expect(env.Vault.WriteKubernetesRole(ctx, "kubernetes", "short-ttl", rig.KubernetesRole{
 		ServiceAccountNames: []string{rig.OperatorServiceAccount}, Namespaces: []string{rig.OperatorNamespace},
 		Policies: []string{rig.OperatorPolicyName}, TTL: 2 * time.Second, MaxTTL: 3 * time.Second})).To(Succeed())
 	s, obs := newPool(t, "short-ttl")
@@ -64,7 +65,7 @@ func TestVaultSessionRecoversFromARevokedToken(t *testing.T) {
 	s, obs := newPool(t, rig.OperatorRole)
 	c, err := s.APIClient(ctx)
 	Expect(err).NotTo(HaveOccurred())
-	err = testRig.Vault.Root.Auth().Token().RevokeTree(c.Token())
+	err = env.Vault.Root.Auth().Token().RevokeTree(c.Token())
 	Expect(err).NotTo(HaveOccurred())
 
 	loc, err := s.ResolveKV(ctx, "secret/data/session-revoked")
@@ -87,7 +88,7 @@ func TestVaultSessionWrongRoleIsAnAuthError(t *testing.T) {
 	Expect(obs.count(string(vault.CategoryAuth))).To(Equal(1))
 
 	// A role that does not bind the operator's service account: Vault says permission denied.
-	Expect(testRig.Vault.WriteKubernetesRole(ctx, "kubernetes", "other-sa", rig.KubernetesRole{
+	Expect(env.Vault.WriteKubernetesRole(ctx, "kubernetes", "other-sa", rig.KubernetesRole{
 		ServiceAccountNames: []string{"someone-else"}, Namespaces: []string{rig.OperatorNamespace},
 		Policies: []string{rig.OperatorPolicyName}, TTL: time.Hour})).To(Succeed())
 	s2, _ := newPool(t, "other-sa")

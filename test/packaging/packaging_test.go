@@ -7,7 +7,6 @@ package packaging
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,29 +18,27 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
-	"github.com/vault-sync-io/vault-sync-operator/internal/operator"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
-var (
-	testRig *rig.Rig
-	root    string
-)
+var env *e2e.Env
 
+// TestMain installs only the ServiceMonitor CRD: the VaultApp CRD comes
+// with each install method under test.
 func TestMain(m *testing.M) {
-	root, _ = rig.RepoRoot()
-	os.Exit(rig.Main(m, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "test/crds")}},
-		func(r *rig.Rig) func() { testRig = r; return nil }))
+	root, _ := rig.RepoRoot()
+	os.Exit(e2e.Main(m, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "test/crds")}},
+		func(e *e2e.Env) error { env = e; return nil }))
 }
 
 func run(t *testing.T, name string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = root
+	cmd.Dir = env.Root
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -53,7 +50,7 @@ func run(t *testing.T, name string, args ...string) []byte {
 
 func readFile(t *testing.T, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(root, rel))
+	b, err := os.ReadFile(filepath.Join(env.Root, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +73,7 @@ func TestGeneratedFilesAreInSync(t *testing.T) {
 	if wi[strings.Index(wi, "rules:\n")+len("rules:\n"):] != string(readFile(t, "charts/vault-sync-operator/files/workload-identity-rules.yaml")) {
 		t.Error("charts/vault-sync-operator/files/workload-identity-rules.yaml differs from config/rbac/workload-identity/role.yaml: run make chart")
 	}
-	kustomized := run(t, testRig.Binaries.Kubectl, "kustomize", "config/default")
+	kustomized := run(t, env.Binaries.Kubectl, "kustomize", "config/default")
 	if !bytes.Equal(kustomized, readFile(t, "dist/install.yaml")) {
 		t.Error("dist/install.yaml is stale: run make build-installer")
 	}
@@ -91,12 +88,13 @@ func TestClusterRoleIsLeastPrivilege(t *testing.T) {
 	}
 	want := []rbacv1.PolicyRule{
 		{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
-		{APIGroups: []string{""}, Resources: []string{"secrets", "services"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{""}, Resources: []string{"secrets", "services"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps"}, Verbs: []string{"get", "list", "patch", "watch"}},
 		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/finalizers"}, Verbs: []string{"update"}},
-		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"get", "patch", "update"}},
-		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
-		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors"}, Verbs: []string{"create", "delete", "get", "list", "patch", "update", "watch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultapps/status"}, Verbs: []string{"patch"}},
+		{APIGroups: []string{"app.techweaver.io"}, Resources: []string{"vaultgrants"}, Verbs: []string{"get", "list", "watch"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"create", "get", "list", "patch", "watch"}},
+		{APIGroups: []string{"monitoring.coreos.com"}, Resources: []string{"servicemonitors"}, Verbs: []string{"create", "delete", "get", "list", "patch", "watch"}},
 	}
 	if !reflect.DeepEqual(role.Rules, want) {
 		got, _ := yaml.Marshal(role.Rules)
@@ -116,18 +114,18 @@ func TestWorkloadIdentityRoleIsMinimal(t *testing.T) {
 	if !reflect.DeepEqual(role.Rules, want) {
 		t.Fatalf("workload-identity rules = %+v", role.Rules)
 	}
-	def := string(run(t, testRig.Binaries.Helm, "template", "vso", "charts/vault-sync-operator"))
+	def := string(run(t, env.Binaries.Helm, "template", "vso", "charts/vault-sync-operator"))
 	if strings.Contains(def, "serviceaccounts/token") || !strings.Contains(def, "--vault-identity=operator") {
 		t.Error("the default chart must not grant token creation")
 	}
-	wl := string(run(t, testRig.Binaries.Helm, "template", "vso", "charts/vault-sync-operator", "--set", "vault.identity=workload"))
+	wl := string(run(t, env.Binaries.Helm, "template", "vso", "charts/vault-sync-operator", "--set", "vault.identity=workload"))
 	if !strings.Contains(wl, "serviceaccounts/token") || !strings.Contains(wl, "--vault-identity=workload") || !strings.Contains(wl, "--workload-push-role={{namespace}}") {
 		t.Error("vault.identity=workload must add the workload-identity ClusterRole and flags")
 	}
 }
 
 func TestHelmLint(t *testing.T) {
-	run(t, testRig.Binaries.Helm, "lint", "--strict", "charts/vault-sync-operator")
+	run(t, env.Binaries.Helm, "lint", "--strict", "charts/vault-sync-operator")
 }
 
 // TestHelmChartInstalls renders the chart with default and with
@@ -138,43 +136,41 @@ func TestHelmChartInstalls(t *testing.T) {
 		"defaults": nil,
 		"production": {"--set", "replicaCount=2", "--set", "clusterName=prod-eu", "--set", "watchNamespaces={team-a,team-b}",
 			"--set", "vault.caSecret=vault-ca", "--set", "vault.namespace=admin", "--set", "vault.jwtAudience=vault",
-			"--set", "metrics.serviceMonitor.enabled=true", "--set-json", `policy.allowedVaultPaths=["secret/data/{{namespace}}/*"]`, "--set-json", `policy.allowedVaultAppRoles=["{{namespace}}-*"]`, "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi",
+			"--set", "metrics.serviceMonitor.enabled=true", "--set-json", `policy.allowedVaultPaths=["secret/data/{{namespace}}/*"]`, "--set-json", `policy.allowedVaultAppRoles=["{{namespace}}"]`, "--set", "logLevel=debug", "--set", "resources.limits.memory=512Mi",
 			"--set", "vault.identity=workload", "--set", "vault.authMethod=jwt", "--set", "maxRolloutsPerSecond=5", "--set", "leases.revokeGrace=2m",
 			"--set-json", `extraArgs=["--vault-token-store-namespace=-"]`},
 	}
 	for name, args := range cases {
 		t.Run(name, func(t *testing.T) {
 			ns := "helm-" + name
-			if err := testRig.EnsureNamespace(ctx, ns); err != nil {
-				t.Fatal(err)
+			for _, n := range []string{ns, "team-a", "team-b"} {
+				if err := env.EnsureNamespace(ctx, n); err != nil {
+					t.Fatal(err)
+				}
 			}
-			out := run(t, testRig.Binaries.Helm, append([]string{"template", "vso-" + name, "charts/vault-sync-operator", "--namespace", ns, "--include-crds"}, args...)...)
+			out := run(t, env.Binaries.Helm, append([]string{"template", "vso-" + name, "charts/vault-sync-operator", "--namespace", ns, "--include-crds"}, args...)...)
 			objs, err := manifests.Decode(out)
 			if err != nil {
 				t.Fatal(err)
 			}
 			crds, rest := splitCRDs(objs)
-			if len(crds) != 1 {
-				t.Fatalf("chart has %d CRDs, want the VaultApp CRD", len(crds))
+			if len(crds) != 2 {
+				t.Fatalf("chart has %d CRDs, want VaultApp and VaultGrant", len(crds))
 			}
 			for _, c := range crds {
-				if err := testRig.Client.Create(ctx, c, client.DryRunAll); err != nil {
+				if err := env.Client.Create(ctx, c, client.DryRunAll); err != nil {
 					t.Fatalf("CRD: %v", err)
 				}
 			}
-			if err := manifests.Create(ctx, testRig.Client, rest); err != nil {
+			if err := manifests.Create(ctx, env.Client, rest); err != nil {
 				t.Fatal(err)
 			}
 			dep := find(t, rest, "Deployment")
 			argv := nestedStrings(dep, "spec", "template", "spec", "containers", "0", "args")
 			args := strings.Join(argv, " ")
 			// The binary accepts every flag the chart passes, and the values validate.
-			o := operator.DefaultOptions()
-			fs := flag.NewFlagSet("vault-sync-operator", flag.ContinueOnError)
-			o.BindFlags(fs)
-			zapOpts := zap.Options{}
-			zapOpts.BindFlags(fs)
-			if err := fs.Parse(argv); err != nil {
+			o, err := e2e.ParseOperatorFlags(argv)
+			if err != nil {
 				t.Fatalf("the operator rejects the chart's args: %v", err)
 			}
 			if err := o.Validate(); err != nil {
@@ -187,13 +183,14 @@ func TestHelmChartInstalls(t *testing.T) {
 			}
 			if name == "production" {
 				for _, want := range []string{"--cluster-name=prod-eu", "--watch-namespaces=team-a,team-b", "--vault-ca-cert=/etc/vault-ca/ca.crt", "--vault-namespace=admin", "--zap-log-level=debug",
-					"--allowed-vault-paths=secret/data/{{namespace}}/*", "--allowed-vaultapp-roles={{namespace}}-*",
+					"--allowed-vault-paths=secret/data/{{namespace}}/*", "--allowed-vaultapp-roles={{namespace}}",
 					"--vault-identity=workload", "--vault-auth-method=jwt", "--max-rollouts-per-second=5", "--lease-revoke-grace=2m", "--vault-token-store-namespace=-"} {
 					if !strings.Contains(args, want) {
 						t.Errorf("args %q lack %q", args, want)
 					}
 				}
 				find(t, rest, "ServiceMonitor")
+				expectNamespacedRBAC(t, rest)
 				if o.VaultIdentity != "workload" || o.MaxRolloutsPerSecond != 5 || o.LeaseRevokeGrace != 2*time.Minute {
 					t.Errorf("parsed options = %+v", o)
 				}
@@ -203,8 +200,8 @@ func TestHelmChartInstalls(t *testing.T) {
 }
 
 func TestHelmRefusesReplicasWithoutLeaderElection(t *testing.T) {
-	cmd := exec.Command(testRig.Binaries.Helm, "template", "x", "charts/vault-sync-operator", "--set", "replicaCount=2", "--set", "leaderElection.enabled=false")
-	cmd.Dir = root
+	cmd := exec.Command(env.Binaries.Helm, "template", "x", "charts/vault-sync-operator", "--set", "replicaCount=2", "--set", "leaderElection.enabled=false")
+	cmd.Dir = env.Root
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "needs leaderElection.enabled=true") {
 		t.Fatalf("helm template accepted 2 replicas without leader election: %s", out)
@@ -213,19 +210,19 @@ func TestHelmRefusesReplicasWithoutLeaderElection(t *testing.T) {
 
 // TestPlainManifestsInstall creates dist/install.yaml for real.
 func TestPlainManifestsInstall(t *testing.T) {
-	objs, err := manifests.ReadFile(filepath.Join(root, "dist/install.yaml"))
+	objs, err := manifests.ReadFile(filepath.Join(env.Root, "dist/install.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	crds, rest := splitCRDs(objs)
 	for _, c := range crds {
-		if err := testRig.Client.Create(context.Background(), c, client.DryRunAll); err != nil {
+		if err := env.Client.Create(context.Background(), c, client.DryRunAll); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// Server-side apply, as the rig already made the namespace and service
 	// account of the operator's Vault identity.
-	if err := manifests.Apply(context.Background(), testRig.Client, rest); err != nil {
+	if err := manifests.Apply(context.Background(), env.Client, rest); err != nil {
 		t.Fatal(err)
 	}
 	dep := find(t, rest, "Deployment")
@@ -235,6 +232,55 @@ func TestPlainManifestsInstall(t *testing.T) {
 	probe := nestedStrings(dep, "spec", "template", "spec", "containers", "0", "livenessProbe", "httpGet", "path")
 	if len(probe) != 1 || probe[0] != "/healthz/ping" {
 		t.Errorf("liveness probe %v, want the process-only /healthz/ping", probe)
+	}
+}
+
+// TestWatchNamespacesOverlayInstalls: the kustomize overlay for
+// --watch-namespaces renders and installs, with the operator's rules in a
+// Role per watched namespace and no cluster-wide binding of them.
+func TestWatchNamespacesOverlayInstalls(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []string{"team-a", "team-b"} {
+		if err := env.EnsureNamespace(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := run(t, env.Binaries.Kubectl, "kustomize", "config/overlays/watch-namespaces")
+	objs, err := manifests.Decode(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest := splitCRDs(objs)
+	if err := manifests.Apply(ctx, env.Client, rest); err != nil {
+		t.Fatal(err)
+	}
+	expectNamespacedRBAC(t, rest)
+	args := strings.Join(nestedStrings(find(t, rest, "Deployment"), "spec", "template", "spec", "containers", "0", "args"), " ")
+	if !strings.Contains(args, "--watch-namespaces=team-a,team-b") {
+		t.Errorf("args %q", args)
+	}
+}
+
+// expectNamespacedRBAC: the operator's rules are in Roles of team-a and
+// team-b, and the only ClusterRoleBinding to the operator grants reading
+// VaultGrants.
+func expectNamespacedRBAC(t *testing.T, objs []*unstructured.Unstructured) {
+	t.Helper()
+	roles := map[string]bool{}
+	for _, o := range objs {
+		switch o.GetKind() {
+		case "Role":
+			if rules, _, _ := unstructured.NestedSlice(o.Object, "rules"); len(rules) > 3 {
+				roles[o.GetNamespace()] = true
+			}
+		case "ClusterRoleBinding":
+			if ref := nestedStrings(o, "roleRef", "name"); len(ref) != 1 || !strings.HasSuffix(ref[0], "-vaultgrants") {
+				t.Errorf("ClusterRoleBinding %s binds %v cluster-wide", o.GetName(), ref)
+			}
+		}
+	}
+	if !roles["team-a"] || !roles["team-b"] {
+		t.Errorf("the operator's rules are not in Roles of both watched namespaces: %v", roles)
 	}
 }
 

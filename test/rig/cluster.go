@@ -113,6 +113,11 @@ func nodeReady(n *corev1.Node) bool {
 // startProc starts a rig process in its own process group, logging to
 // <dir>/<name>.log, killed with the rig (and with the test binary).
 func (r *Rig) startProc(wrapped, name, bin string, args ...string) error {
+	return r.startProcEnv(wrapped, name, bin, nil, args...)
+}
+
+// startProcEnv is startProc with extra environment variables.
+func (r *Rig) startProcEnv(wrapped, name, bin string, env []string, args ...string) error {
 	exe, err := diesWithParent(wrapped, bin)
 	if err != nil {
 		return err
@@ -124,7 +129,7 @@ func (r *Rig) startProc(wrapped, name, bin string, args ...string) error {
 	defer logf.Close()
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.Env = childEnv(r.Dir)
+	cmd.Env = append(childEnv(r.Dir), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", name, err)

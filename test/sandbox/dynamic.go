@@ -5,47 +5,40 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
-	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 // setupPKI mounts the PKI engine and the role and policy of
 // examples/dynamic/web-tls.yaml.
-func setupPKI(ctx context.Context, root string, r *rig.Rig) error {
-	if err := r.EnablePKI(ctx, 24*time.Hour*60); err != nil {
+func setupPKI(ctx context.Context, env *e2e.Env) error {
+	if err := env.EnablePKI(ctx, 24*time.Hour*60); err != nil {
 		return err
 	}
-	hcl, err := os.ReadFile(filepath.Join(root, "examples/dynamic/vault-policies-pki.hcl"))
+	hcl, err := env.ReadRepoFile("examples/dynamic/vault-policies-pki.hcl")
 	if err != nil {
 		return err
 	}
-	if err := r.Vault.WritePolicy(ctx, "web-tls", string(hcl)); err != nil {
+	if err := env.EnsureNamespace(ctx, "web"); err != nil {
 		return err
 	}
-	if err := r.EnsureNamespace(ctx, "web"); err != nil {
-		return err
-	}
-	return r.Vault.WriteKubernetesRole(ctx, "kubernetes", "web-tls", rig.KubernetesRole{
-		ServiceAccountNames: []string{rig.OperatorServiceAccount}, Namespaces: []string{rig.OperatorNamespace},
-		Policies: []string{"web-tls"}, TTL: time.Hour})
+	return env.WriteOperatorRole(ctx, "web-tls", hcl, "")
 }
 
 // reportCertificate shows the certificate the web-tls VaultApp got.
-func reportCertificate(ctx context.Context, r *rig.Rig) error {
+func reportCertificate(ctx context.Context, env *e2e.Env) error {
 	var app appv1alpha1.VaultApp
 	key := client.ObjectKey{Namespace: "web", Name: "web-tls"}
-	if err := waitFor(ctx, func() bool { return r.Client.Get(ctx, key, &app) == nil && len(app.Status.Leases) == 1 }); err != nil {
+	if err := waitFor(ctx, func() bool { return env.Client.Get(ctx, key, &app) == nil && len(app.Status.Leases) == 1 }); err != nil {
 		return fmt.Errorf("VaultApp web/web-tls got no certificate: %w", err)
 	}
 	var sec corev1.Secret
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: "web", Name: app.Status.SecretName}, &sec); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: "web", Name: app.Status.SecretName}, &sec); err != nil {
 		return err
 	}
 	blk, _ := pem.Decode(sec.Data["tls.crt"])

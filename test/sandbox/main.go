@@ -18,7 +18,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
-	"github.com/vault-sync-io/vault-sync-operator/internal/operator"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/manifests"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
@@ -42,63 +42,55 @@ func run(verbose, withCluster bool) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root, err := rig.RepoRoot()
-	if err != nil {
-		return err
-	}
 	say("starting kube-apiserver, etcd and a Vault dev server (the first run builds them: ~15 min)")
 	r, err := rig.Start(ctx, rig.Options{
-		CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")},
+		CRDDirectoryPaths: e2e.CRDPaths(),
 		Logf:              func(f string, a ...any) { say(f, a...) },
 		WithCluster:       withCluster,
 	})
 	if err != nil {
 		return err
 	}
+	env := e2e.NewEnv(r)
 	defer func() {
 		say("stopping: operator, Vault, apiserver, etcd")
+		env.Close()
 		r.Stop()
 	}()
 
 	say("configuring Vault with examples/vault/setup.sh (the commands of VAULT-SETUP-GUIDE.md)")
-	if err := runSetupScript(ctx, root, r); err != nil {
+	if err := env.RunSetupGuide(ctx); err != nil {
 		return err
 	}
 	say("enabling Vault's PKI engine for the dynamic-secrets example (docs/dynamic-secrets.md)")
-	if err := setupPKI(ctx, root, r); err != nil {
+	if err := setupPKI(ctx, env); err != nil {
 		return err
 	}
 
-	opts := operator.DefaultOptions()
-	opts.Vault.Address = r.Vault.Addr
-	opts.VaultServiceAccount = rig.OperatorNamespace + "/" + rig.OperatorServiceAccount
-	opts.MetricsAddr = "127.0.0.1:8080"
-	opts.ProbeAddr = "127.0.0.1:8081"
-	opts.VaultAppRefresh = 10 * time.Second // so a change in Vault shows within seconds
-	op, err := operator.New(r.RestConfig, opts)
+	// A 10s refresh, so that a change in Vault shows within seconds.
+	op, err := env.StartInProcess("--metrics-bind-address=127.0.0.1:8080", "--health-probe-bind-address=127.0.0.1:8081",
+		"--vaultapp-refresh-interval=10s")
 	if err != nil {
 		return err
 	}
-	opCtx, opCancel := context.WithCancel(ctx)
-	opDone := make(chan error, 1)
-	go func() { opDone <- op.Start(opCtx) }()
-	defer func() { opCancel(); <-opDone }()
-	say("operator running (metrics http://127.0.0.1:8080/metrics, probes http://127.0.0.1:8081/readyz)")
+	say("operator running (metrics http://%s/metrics, probes http://%s/readyz)", op.MetricsAddr, op.ProbeAddr)
+	startPrometheus(ctx, r, env.Root, op.MetricsAddr)
 
-	for _, f := range []string{"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml", "examples/dynamic/web-tls.yaml"} {
+	for _, f := range []string{"examples/grants/billing-service.yaml", "examples/grants/push-examples.yaml", "examples/grants/dynamic-examples.yaml",
+		"examples/push/my-app.yaml", "examples/push/auto-discovery.yaml", "config/samples/app_v1alpha1_vaultapp.yaml", "examples/dynamic/web-tls.yaml"} {
 		say("applying %s", f)
-		if err := manifests.CreateFile(ctx, r.Client, filepath.Join(root, f)); err != nil {
+		if err := manifests.CreateFile(ctx, r.Client, filepath.Join(env.Root, f)); err != nil {
 			return err
 		}
 	}
-	if err := report(ctx, r); err != nil {
+	if err := report(ctx, env); err != nil {
 		return err
 	}
-	if err := reportCertificate(ctx, r); err != nil {
+	if err := reportCertificate(ctx, env); err != nil {
 		return err
 	}
 	if withCluster {
-		if err := showRollout(ctx, r); err != nil {
+		if err := showRollout(ctx, env); err != nil {
 			return err
 		}
 	}
@@ -106,8 +98,8 @@ func run(verbose, withCluster bool) error {
 	say("sandbox ready. Press Ctrl-C to stop.")
 	select {
 	case <-ctx.Done():
-	case err := <-opDone:
-		return fmt.Errorf("operator stopped: %w", err)
+	case <-op.Done():
+		return fmt.Errorf("operator stopped: %w", op.Err())
 	}
 	return nil
 }

@@ -10,64 +10,57 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
-	"github.com/vault-sync-io/vault-sync-operator/test/rig"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 )
 
 var sample = client.ObjectKey{Namespace: "default", Name: "billing-service"}
 
 // showRollout waits for the sample's pods, changes a value in Vault and
 // shows the rollout that follows, as `kubectl get pods` would.
-func showRollout(ctx context.Context, r *rig.Rig) error {
-	if err := waitFor(ctx, func() bool { return rolledOut(ctx, r) }); err != nil {
+func showRollout(ctx context.Context, env *e2e.Env) error {
+	if err := waitFor(ctx, func() bool { return rolledOut(ctx, env) }); err != nil {
 		return fmt.Errorf("billing-service pods did not become Ready: %w", err)
 	}
 	say("pull: the sample's pods (kubectl get pods -l app=billing-service):")
-	printPods(ctx, r)
-	before := version(ctx, r)
+	printPods(ctx, env)
+	before := version(ctx, env)
 	say("changing kv/billing/database in Vault (vault kv put kv/billing/database url=postgres://rotated)")
-	if err := r.Vault.PutKV(ctx, "kv/data/billing/database", map[string]any{"url": "postgres://rotated@db.internal:5432/billing"}); err != nil {
+	if err := env.Vault.PutKV(ctx, "kv/data/billing/database", map[string]any{"url": "postgres://rotated@db.internal:5432/billing"}); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, func() bool { return version(ctx, r) != before && rolledOut(ctx, r) }); err != nil {
+	if err := waitFor(ctx, func() bool { return version(ctx, env) != before && rolledOut(ctx, env) }); err != nil {
 		return fmt.Errorf("no rollout after the change: %w", err)
 	}
-	say("pull: rolled out: %s %s -> %s", appv1alpha1.SecretVersionAnnotation, before, version(ctx, r))
-	printPods(ctx, r)
+	say("pull: rolled out: %s %s -> %s", appv1alpha1.SecretVersionAnnotation, before, version(ctx, env))
+	printPods(ctx, env)
 	return nil
 }
 
-func version(ctx context.Context, r *rig.Rig) string {
+func version(ctx context.Context, env *e2e.Env) string {
 	var d appsv1.Deployment
-	if r.Client.Get(ctx, sample, &d) != nil {
+	if env.Client.Get(ctx, sample, &d) != nil {
 		return ""
 	}
 	return d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation]
 }
 
 // rolledOut: every replica runs the current template and is available.
-func rolledOut(ctx context.Context, r *rig.Rig) bool {
+func rolledOut(ctx context.Context, env *e2e.Env) bool {
 	var d appsv1.Deployment
-	if r.Client.Get(ctx, sample, &d) != nil || d.Spec.Replicas == nil {
-		return false
-	}
-	n := *d.Spec.Replicas
-	return d.Status.ObservedGeneration == d.Generation && d.Status.UpdatedReplicas == n &&
-		d.Status.AvailableReplicas == n && d.Status.Replicas == n
+	return env.Client.Get(ctx, sample, &d) == nil && e2e.RolledOut(&d)
 }
 
-func printPods(ctx context.Context, r *rig.Rig) {
+func printPods(ctx context.Context, env *e2e.Env) {
 	var pods corev1.PodList
-	_ = r.Client.List(ctx, &pods, client.InNamespace("default"), client.MatchingLabels{"app": "billing-service"})
+	_ = env.Client.List(ctx, &pods, client.InNamespace("default"), client.MatchingLabels{"app": "billing-service"})
 	fmt.Printf("  %-40s %-8s %-10s %s\n", "NAME", "READY", "STATUS", "NODE")
 	for _, p := range pods.Items {
 		if p.DeletionTimestamp != nil {
 			continue
 		}
 		ready := "0/1"
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				ready = "1/1"
-			}
+		if e2e.PodReady(&p) {
+			ready = "1/1"
 		}
 		fmt.Printf("  %-40s %-8s %-10s %s\n", p.Name, ready, strings.ToLower(string(p.Status.Phase)), p.Spec.NodeName)
 	}

@@ -74,6 +74,7 @@ wait:
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
+	checkPrometheus(t, text)
 	var rigDir string
 	for _, l := range strings.Split(text, "\n") {
 		if strings.Contains(l, "export KUBECONFIG=") {

@@ -10,20 +10,22 @@ import (
 	"time"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
-var testRig *rig.Rig
+var env *e2e.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(rig.Main(m, rig.Options{VaultTLS: true}, func(r *rig.Rig) func() { testRig = r; return nil }))
+	os.Exit(e2e.Main(m, rig.Options{VaultTLS: true}, func(e *e2e.Env) error { env = e; return nil }))
 }
 
+// session is the operator's Vault session with its TLS settings changed by mutate.
 func session(t *testing.T, mutate func(*vault.Config)) *vault.Client {
 	cfg := vault.DefaultConfig()
-	cfg.Address, cfg.Timeout = testRig.Vault.Addr, 5*time.Second
+	cfg.Timeout = 5 * time.Second
 	mutate(&cfg)
-	pool, err := vault.NewPool(cfg, vault.TokenRequestJWT{Client: testRig.Clientset, Namespace: rig.OperatorNamespace, Name: rig.OperatorServiceAccount})
+	pool, err := env.OperatorPool(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,11 +35,11 @@ func session(t *testing.T, mutate func(*vault.Config)) *vault.Client {
 
 func TestVaultTLSIsVerified(t *testing.T) {
 	ctx := context.Background()
-	if !strings.HasPrefix(testRig.Vault.Addr, "https://") {
-		t.Fatalf("rig Vault is not TLS: %s", testRig.Vault.Addr)
+	if !strings.HasPrefix(env.Vault.Addr, "https://") {
+		t.Fatalf("rig Vault is not TLS: %s", env.Vault.Addr)
 	}
 	// With the CA: login, write, read.
-	s := session(t, func(c *vault.Config) { c.CACert = testRig.Vault.CACert })
+	s := session(t, func(c *vault.Config) { c.CACert = env.Vault.CACert })
 	loc, err := s.ResolveKV(ctx, "secret/data/tls-check")
 	if err != nil {
 		t.Fatalf("with the CA: %v", err)

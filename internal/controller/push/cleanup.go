@@ -12,42 +12,52 @@ import (
 
 	"github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
 // finalize runs when the Deployment is being deleted: it removes from Vault
-// exactly the recorded locations (unless preserve-on-delete), then releases
-// the finalizer. A failed delete keeps the finalizer and is retried.
-func (r *Reconciler) finalize(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, cfgErr error, state pushsync.State) error {
+// what it recorded writing (unless preserve-on-delete; an unreadable value
+// reads as preserve), then releases the finalizer. A failed delete keeps
+// the finalizer and is retried.
+func (r *Reconciler) finalize(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, rec pushsync.Record) error {
 	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) {
 		return nil
 	}
-	// An unreadable preserve-on-delete value is read as "preserve": when in
-	// doubt, keep data.
-	preserve := cfg.PreserveOnDelete || pushsync.ErrorType(cfgErr) == pushsync.ErrTypeInvalidBool
-	return r.release(ctx, dep, state, preserve)
+	return r.release(ctx, dep, rec, cfg.PreserveOnDelete)
 }
 
 // disable handles a Deployment whose path annotation was removed: it is no
 // longer synced, and what was written for it is removed like on deletion.
-func (r *Reconciler) disable(ctx context.Context, dep *appsv1.Deployment, state pushsync.State) error {
-	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) && len(state.Locations) == 0 {
+func (r *Reconciler) disable(ctx context.Context, dep *appsv1.Deployment, rec pushsync.Record) error {
+	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) && len(rec.Trusted.Locations) == 0 && len(rec.Unverified) == 0 {
 		return nil
 	}
-	preserve := strings.EqualFold(dep.Annotations[pushsync.AnnotationPreserveOnDelete], "true")
-	return r.release(ctx, dep, state, preserve)
+	preserve, _ := pushsync.PreserveOnDelete(dep.Annotations)
+	return r.release(ctx, dep, rec, preserve)
 }
 
 // release removes (or, preserving, keeps) what was written for dep, then
 // clears the record and the finalizer.
-func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, state pushsync.State, preserve bool) error {
-	if preserve {
-		if len(state.Locations) > 0 {
-			r.Events.Normal(dep, v1alpha1.ReasonPreserved, "kept vault data (preserve-on-delete): "+joinLocations(state.Locations))
+func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, rec pushsync.Record, preserve bool) error {
+	kv := r.Vault(dep)
+	switch {
+	case preserve && len(rec.Trusted.Locations) > 0:
+		for _, l := range rec.Trusted.Locations {
+			// A namesake created later may take the data over.
+			if err := kv.Release(ctx, l, r.owner(dep)); err != nil {
+				return err
+			}
 		}
-	} else if _, err := r.deleteLocations(ctx, dep, r.Vault(dep), state.Locations); err != nil {
-		return err
+		r.Events.Normal(dep, v1alpha1.ReasonPreserved, "kept vault data (preserve-on-delete): "+joinLocations(rec.Trusted.Locations))
+	case !preserve:
+		if _, err := r.deleteLocations(ctx, dep, kv, rec.Trusted.Locations, true); err != nil {
+			return err
+		}
+		if _, err := r.deleteLocations(ctx, dep, kv, rec.Unverified, false); err != nil {
+			return err
+		}
 	}
 	if err := r.record(ctx, dep, pushsync.State{}, false); err != nil {
 		return err
@@ -56,15 +66,21 @@ func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, state 
 	return nil
 }
 
-// deleteLocations removes locations the operator recorded as written. It
-// returns the paths removed. The first failure stops it and is returned
-// (the record still lists everything, so a retry finishes the job).
-func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, locs []vault.Location) ([]string, error) {
-	var removed []string
+// deleteLocations removes recorded locations and returns the paths
+// removed. Each is first checked: a clean path that Vault's mount table
+// serves with the recorded KV version, allowed by the policy, and — for a
+// location from an unverified record — a KV v2 secret (its metadata must
+// prove this Deployment wrote it; KV v1 has no metadata to prove anything,
+// so it is left alone). Ownership is checked by Vault's metadata on every
+// KV v2 delete. The first failure to delete stops it and is returned (the
+// record still lists everything, so a retry finishes the job).
+func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, locs []vault.Location, verified bool) ([]string, error) {
+	var removed, left []string
 	for _, l := range locs {
-		if err := r.Policy.AllowPath(dep.Namespace, r.ClusterName, l.String()); err != nil {
-			metrics.PolicyDenials.WithLabelValues("path").Inc()
-			r.Events.Warning(ctx, dep, v1alpha1.ReasonPathNotAllowed, fmt.Errorf("left in vault, not deleted: %w", err))
+		if ok, err := r.deletable(ctx, dep, kv, l, verified); err != nil {
+			return removed, err
+		} else if !ok {
+			left = append(left, l.String())
 			continue
 		}
 		err := kv.DeleteOwned(ctx, l, r.owner(dep))
@@ -81,11 +97,35 @@ func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment
 		}
 		removed = append(removed, l.String())
 	}
+	if len(left) > 0 {
+		r.Events.Warning(ctx, dep, v1alpha1.ReasonRecordNotTrusted, fmt.Errorf(
+			"left in vault, not deleted (the record's location is invalid, not served as recorded, or not provably written for this Deployment): %s", strings.Join(left, ", ")))
+	}
 	if len(removed) > 0 {
 		r.Events.Normal(dep, v1alpha1.ReasonCleanedUp, "removed from vault: "+strings.Join(removed, ", "))
 		log.FromContext(ctx).Info("removed from vault", "paths", removed)
 	}
 	return removed, nil
+}
+
+// deletable checks a recorded location before it is deleted; an error is
+// a Vault failure to retry.
+func (r *Reconciler) deletable(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, l vault.Location, verified bool) (bool, error) {
+	if err := kv.VerifyLocation(ctx, l); err != nil {
+		if vault.IsCategory(err, vault.CategoryInvalidPath) || vault.IsCategory(err, vault.CategoryPermissionDenied) {
+			return false, nil
+		}
+		return false, err
+	}
+	if !verified && l.Version != 2 {
+		return false, nil
+	}
+	if err := r.Policy.AllowPath(ctx, dep.Namespace, l.String(), policy.Write); err != nil {
+		metrics.PolicyDenials.WithLabelValues("path").Inc()
+		r.Events.Warning(ctx, dep, v1alpha1.ReasonPathNotAllowed, fmt.Errorf("left in vault, not deleted: %w", err))
+		return false, nil
+	}
+	return true, nil
 }
 
 func joinLocations(locs []vault.Location) string {

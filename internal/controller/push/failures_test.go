@@ -83,10 +83,7 @@ func TestSyncFailuresEndToEnd(t *testing.T) {
 }
 
 func TestPolicyRefusesPathsOutsideTheNamespace(t *testing.T) {
-	pol, err := policy.New([]string{"secret/data/{{namespace}}/*"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pol := &policy.Policy{Enforce: true, Static: []policy.Grant{{Namespaces: []string{"*"}, Write: []string{"secret/data/{{namespace}}/*"}}}}
 	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/other-team/db"), "db"))
 	w.r.Policy = pol
 	if _, err := w.reconcile("web"); !errors.Is(err, reconcile.TerminalError(nil)) {

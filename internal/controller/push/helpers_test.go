@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/tools/record"
@@ -17,6 +18,7 @@ import (
 	clientfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
@@ -40,8 +42,9 @@ func newWorld(t *testing.T, objs ...client.Object) *world {
 	c := clientfake.NewClientBuilder().WithScheme(s).WithObjects(objs...).Build()
 	fv := fake.New(vault.Identity{Role: "operator"})
 	rec := record.NewFakeRecorder(100)
+	key, _ := mac.NewKey([]byte("the operator's test key, 32 bytes"))
 	r := &Reconciler{Client: c, Secrets: c, Vault: func(*appsv1.Deployment) vault.KVStore { return fv },
-		Tracker: secretwatch.New(nil, ""), Events: kube.Events{Recorder: rec}}
+		Tracker: secretwatch.New(nil, ""), Events: kube.Events{Recorder: rec}, Key: key}
 	return &world{t: t, r: r, c: c, vault: fv, events: rec}
 }
 
@@ -59,7 +62,7 @@ func deployment(name string, ann map[string]string, secrets ...string) *appsv1.D
 	for _, s := range secrets {
 		c.EnvFrom = append(c.EnvFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: s}}})
 	}
-	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: ann},
+	return &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, Annotations: ann, UID: types.UID("uid-" + name)},
 		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{c}}}}}
 }
 
@@ -114,5 +117,3 @@ func (w *world) expectEvent(prefix string) {
 	}
 	w.t.Fatalf("no event %q", prefix)
 }
-
-func keyOf(name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }

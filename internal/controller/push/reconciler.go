@@ -7,6 +7,7 @@ package push
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 
 	"github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/secretwatch"
@@ -49,8 +51,18 @@ type Reconciler struct {
 	MaxConcurrentReconciles int
 	// Policy, when set, limits the paths each namespace may write.
 	Policy *policy.Policy
+	// Key seals the records on Deployments and keys the data hash.
+	Key mac.Key
 
 	verified sync.Map // types.NamespacedName -> time.Time of the last Vault drift check
+	// seen are the Deployments whose record this process found held in
+	// Vault (or wrote itself); dirty those whose last write failed after
+	// the record was written.
+	seen, dirty sync.Map
+}
+
+func keyOf(dep *appsv1.Deployment) types.NamespacedName {
+	return types.NamespacedName{Namespace: dep.Namespace, Name: dep.Name}
 }
 
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;patch
@@ -69,49 +81,82 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	cfg, cfgErr := pushsync.ParseConfig(dep.Annotations)
-	state, stateErr := pushsync.ReadState(dep.Annotations)
-	if stateErr != nil {
-		// Without a trustworthy record nothing may be deleted; the next
-		// successful sync rewrites the record.
-		r.Events.Warning(ctx, &dep, v1alpha1.ReasonInvalidConfig, stateErr)
-	}
+	rec := r.readRecord(ctx, &dep)
 	switch {
 	case !dep.DeletionTimestamp.IsZero():
-		return ctrl.Result{}, r.finalize(ctx, &dep, cfg, cfgErr, state)
+		return ctrl.Result{}, r.finalize(ctx, &dep, cfg, rec)
 	case !cfg.Enabled:
-		return ctrl.Result{}, r.disable(ctx, &dep, state)
+		return ctrl.Result{}, r.disable(ctx, &dep, rec)
 	case cfgErr != nil:
 		return ctrl.Result{}, r.failed(ctx, &dep, cfgErr)
 	}
-	return r.sync(ctx, &dep, cfg, state)
+	return r.sync(ctx, &dep, cfg, rec)
+}
+
+// readRecord reads the Deployment's record of what was written. A record
+// that does not verify (edited, copied from another object, corrupt, or
+// from a version before records were sealed) is reported and not trusted:
+// its locations are never re-recorded and only deleted where Vault proves
+// this Deployment wrote them; the next sync writes a sealed record.
+func (r *Reconciler) readRecord(ctx context.Context, dep *appsv1.Deployment) pushsync.Record {
+	rec, present, err := pushsync.ReadRecord(dep.Annotations, r.Key, string(dep.UID))
+	if err != nil {
+		r.Events.Warning(ctx, dep, v1alpha1.ReasonRecordNotTrusted, err)
+	} else if present && rec.Trusted.MAC == "" {
+		r.Events.Warning(ctx, dep, v1alpha1.ReasonRecordNotTrusted, fmt.Errorf(
+			"the %s annotation was not written by this operator for this Deployment (edited, copied from another object, or from a version before records were sealed): it is not trusted; the locations it names are deleted only where Vault's metadata proves this Deployment wrote them, and the next sync records what is written",
+			pushsync.AnnotationState))
+	}
+	return rec
 }
 
 // owner is how the Deployment is named in the custom metadata of what is
 // written for it.
 func (r *Reconciler) owner(dep *appsv1.Deployment) vault.Owner {
-	return vault.NewOwner(r.ClusterName, dep.Namespace, "Deployment", dep.Name)
+	return vault.NewOwner(r.ClusterName, dep.Namespace, "Deployment", dep.Name, string(dep.UID))
 }
 
 // forget drops what is kept in memory about a Deployment that is gone.
 func (r *Reconciler) forget(key types.NamespacedName) {
 	r.Tracker.Forget(key)
 	r.verified.Delete(key)
+	r.seen.Delete(key)
+	r.dirty.Delete(key)
 }
 
 // SetupWithManager watches annotated Deployments (and those still carrying
 // the finalizer), and the Secrets they use through the Tracker.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named("push-sync").
-		// Metadata only: the spec is read with a GET when a Deployment is
-		// reconciled (the manager's client reads Deployments uncached).
-		For(&appsv1.Deployment{}, builder.OnlyMetadata, builder.WithPredicates(deploymentPredicates()...)).
+		// The cache keeps Deployments slimmed to what push sync reads (see
+		// the operator's cache transform): no GET per reconcile.
+		For(&appsv1.Deployment{}, builder.WithPredicates(deploymentPredicates()...)).
 		WatchesRawSource(r.Tracker).
 		WithOptions(controller.Options{
 			MaxConcurrentReconciles: r.MaxConcurrentReconciles,
 			RateLimiter:             kube.RateLimiter(),
-		}).
-		Complete(r)
+		})
+	if r.Policy.Watches() {
+		b = b.Watches(&v1alpha1.VaultGrant{}, policy.OnGrantChange(r.deploymentsIn))
+	}
+	return b.Complete(r)
+}
+
+// deploymentsIn lists the Deployments annotated for push sync in a
+// namespace ("" for all), from the metadata cache.
+func (r *Reconciler) deploymentsIn(ctx context.Context, namespace string) []reconcile.Request {
+	var list appsv1.DeploymentList
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for i := range list.Items {
+		if _, ok := list.Items[i].Annotations[pushsync.AnnotationPath]; ok {
+			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])})
+		}
+	}
+	return out
 }
 
 // verifyDue reports whether the periodic drift check is due for key.

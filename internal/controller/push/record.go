@@ -10,15 +10,16 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 )
 
-// record stores state in the Deployment's annotation and sets or removes
-// the finalizer, in one patch. Nothing is sent when nothing changes.
+// record stores state, sealed for this Deployment, in its annotation and
+// sets or removes the finalizer, in one patch. Nothing is sent when
+// nothing changes.
 func (r *Reconciler) record(ctx context.Context, dep *appsv1.Deployment, state pushsync.State, keepFinalizer bool) error {
 	return kube.Patch(ctx, r.Client, dep, func() {
 		if len(state.Locations) > 0 {
 			if dep.Annotations == nil {
 				dep.Annotations = map[string]string{}
 			}
-			dep.Annotations[pushsync.AnnotationState] = state.Encode()
+			dep.Annotations[pushsync.AnnotationState] = state.Seal(r.Key, string(dep.UID)).Encode()
 		} else {
 			delete(dep.Annotations, pushsync.AnnotationState)
 		}

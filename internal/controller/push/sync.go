@@ -10,13 +10,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
@@ -27,9 +27,11 @@ type pass struct {
 	cfg   pushsync.Config
 	kv    vault.KVStore
 	start time.Time
-	// recorded is the state found on the Deployment; state is what is
-	// recorded now (recorded plus locations claimed before writing).
+	// recorded is the trusted state found on the Deployment; state is what
+	// is recorded now (recorded plus locations claimed before writing);
+	// unverified are locations of a record that did not verify.
 	recorded, state pushsync.State
+	unverified      []vault.Location
 	names           []string
 	secrets         map[string]*corev1.Secret
 	writes          []pushsync.Write
@@ -38,7 +40,9 @@ type pass struct {
 	// unchanged: the data and paths are as recorded; verify: the periodic
 	// drift check is due.
 	unchanged, verify bool
-	written, removed  []string
+	// versions are the KV v2 versions written (or, before, expected).
+	versions         map[string]int
+	written, removed []string
 }
 
 // syncStep is one step of a sync. done ends the sync early with nothing
@@ -47,21 +51,25 @@ type syncStep func(r *Reconciler, ctx context.Context, p *pass) (done bool, err 
 
 // syncSteps make Vault hold what the Deployment's Secrets contain. They
 // write only when the content or the paths changed since the recorded sync
-// (or, with periodic reconcile, when Vault drifted), then remove locations
-// written before that are no longer wanted, then record the new state.
+// (or Vault does not hold what the record says: checked once per process,
+// and periodically with vault-sync.io/reconcile). The record of what is
+// about to be written goes first, with the finalizer, in one patch; then
+// Vault; then locations no longer wanted are removed, and the record is
+// corrected only if something differs from what it announced.
+// docs/performance.md has the crash-safety argument of each step.
 var syncSteps = []syncStep{
 	(*Reconciler).readSecrets,
 	(*Reconciler).plan,
 	(*Reconciler).locate,
 	(*Reconciler).skipUnchanged,
-	(*Reconciler).claimLocations,
+	(*Reconciler).recordIntent,
 	(*Reconciler).writeData,
 	(*Reconciler).removeStale,
 	(*Reconciler).recordSynced,
 }
 
-func (r *Reconciler) sync(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, state pushsync.State) (reconcile.Result, error) {
-	p := &pass{dep: dep, cfg: cfg, kv: r.Vault(dep), recorded: state, state: state, start: time.Now()}
+func (r *Reconciler) sync(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, rec pushsync.Record) (reconcile.Result, error) {
+	p := &pass{dep: dep, cfg: cfg, kv: r.Vault(dep), recorded: rec.Trusted, state: rec.Trusted, unverified: rec.Unverified, start: time.Now()}
 	requeue := reconcile.Result{RequeueAfter: kube.Jitter(cfg.ReconcileInterval)}
 	for _, step := range syncSteps {
 		done, err := step(r, ctx, p)
@@ -73,6 +81,7 @@ func (r *Reconciler) sync(ctx context.Context, dep *appsv1.Deployment, cfg pushs
 		}
 	}
 	r.synced(ctx, p)
+	r.dirty.Delete(keyOf(dep))
 	return requeue, nil
 }
 
@@ -115,77 +124,12 @@ func (r *Reconciler) locate(ctx context.Context, p *pass) (bool, error) {
 			p.locs[i] = base.Child(w.Sub)
 		}
 		paths[i] = p.locs[i].String()
-		if err := r.Policy.AllowPath(p.dep.Namespace, r.ClusterName, paths[i]); err != nil {
+		if err := r.Policy.AllowPath(ctx, p.dep.Namespace, paths[i], policy.Write); err != nil {
 			return false, err
 		}
 	}
-	p.hash = pushsync.Hash(paths, p.writes)
+	p.hash = pushsync.Hash(r.Key, paths, p.writes)
 	return false, nil
-}
-
-// skipUnchanged ends the sync when the data and paths are as recorded and
-// no drift check is due: no Vault request at all.
-func (r *Reconciler) skipUnchanged(_ context.Context, p *pass) (bool, error) {
-	p.unchanged = p.hash == p.recorded.Hash
-	if p.cfg.ReconcileInterval > 0 {
-		p.verify = r.verifyDue(types.NamespacedName{Namespace: p.dep.Namespace, Name: p.dep.Name}, p.cfg.ReconcileInterval)
-	}
-	return p.unchanged && !p.verify, nil
-}
-
-// claimLocations records new locations, with the finalizer, before
-// anything is written there: a Deployment deleted at any moment after a
-// write still has its finalizer and a record of what to clean up. (An empty
-// hash marks the record as not yet synced.) Content changes to known
-// locations need no such step.
-func (r *Reconciler) claimLocations(ctx context.Context, p *pass) (bool, error) {
-	added := newLocations(p.recorded.Locations, p.locs)
-	if controllerutil.ContainsFinalizer(p.dep, pushsync.Finalizer) && len(added) == 0 {
-		return false, nil
-	}
-	pending := pushsync.State{Locations: append(slices.Clone(p.recorded.Locations), added...)}
-	if err := r.record(ctx, p.dep, pending, true); err != nil {
-		return false, err
-	}
-	p.state = pending
-	return false, nil
-}
-
-// writeData writes every location; a periodic drift check rewrites only
-// what drifted.
-func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
-	for i, w := range p.writes {
-		if p.unchanged {
-			cur, err := p.kv.ReadKV(ctx, p.locs[i])
-			if err == nil && sameData(cur.Data, w.Data) {
-				continue
-			}
-			if err != nil && !vault.IsCategory(err, vault.CategoryNotFound) {
-				return false, vaultOpError("read", err)
-			}
-		}
-		known := slices.Contains(p.recorded.Locations, p.locs[i])
-		if err := p.kv.WriteOwned(ctx, p.locs[i], toAny(w.Data), r.owner(p.dep), known); err != nil {
-			return false, vaultOpError("write", err)
-		}
-		p.written = append(p.written, p.locs[i].String())
-	}
-	if p.verify {
-		r.verified.Store(types.NamespacedName{Namespace: p.dep.Namespace, Name: p.dep.Name}, time.Now())
-	}
-	return false, nil
-}
-
-// removeStale removes what was written before at locations no longer wanted.
-func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
-	var err error
-	p.removed, err = r.deleteLocations(ctx, p.dep, p.kv, p.state.Stale(p.locs))
-	return false, err
-}
-
-// recordSynced records the new state.
-func (r *Reconciler) recordSynced(ctx context.Context, p *pass) (bool, error) {
-	return false, r.record(ctx, p.dep, pushsync.State{Hash: p.hash, Locations: p.locs}, true)
 }
 
 // synced reports a sync that reached its end: metrics, and an event and a

@@ -3,10 +3,11 @@ package push
 import (
 	"context"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -136,7 +137,7 @@ func TestAFailedDeleteKeepsTheFinalizer(t *testing.T) {
 
 func TestAPathOwnedBySomeoneElseIsNeitherWrittenNorDeleted(t *testing.T) {
 	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/shared"), "db"))
-	w.vault.PutKV("secret/data/shared/db", map[string]any{"theirs": "x"}, "other/ns/Deployment/x")
+	w.vault.PutKV("secret/data/shared/db", map[string]any{"theirs": "x"}, vault.NewOwner("other", "ns", "Deployment", "x", "uid-x"))
 	if _, err := w.reconcile("web"); err == nil {
 		t.Fatal("wrote over another owner's data")
 	}
@@ -157,7 +158,7 @@ func TestPeriodicReconcileRestoresDriftedData(t *testing.T) {
 		t.Fatalf("result %+v, %v", res, err)
 	}
 	w.vault.PutKV("secret/data/web/db", map[string]any{"user": "changed"}, w.r.owner(w.deployment("web")))
-	w.r.verified.Store(keyOf("web"), time.Now().Add(-time.Minute)) // the interval passed
+	w.r.verified.Store(keyOf(w.deployment("web")), time.Now().Add(-time.Minute)) // the interval passed
 	if _, err := w.reconcile("web"); err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestPeriodicReconcileRestoresDriftedData(t *testing.T) {
 	w.expectEvent("Normal Restored")
 }
 
-func TestNewLocationsAreRecordedBeforeAnyWrite(t *testing.T) {
+func TestTheRecordAndFinalizerComeBeforeAnyWriteAndAFailedWriteIsRetried(t *testing.T) {
 	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/web"), "db"))
 	w.vault.Fail("write", &vault.Error{Category: vault.CategoryUnavailable, Op: "write"})
 	if _, err := w.reconcile("web"); err == nil {
@@ -175,10 +176,76 @@ func TestNewLocationsAreRecordedBeforeAnyWrite(t *testing.T) {
 	}
 	dep := w.deployment("web")
 	st, _ := pushsync.ReadState(dep.Annotations)
-	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) || len(st.Locations) != 1 || st.Hash != "" {
+	if !controllerutil.ContainsFinalizer(dep, pushsync.Finalizer) || len(st.Locations) != 1 {
 		t.Fatalf("a write may have happened without a record: %+v, %v", st, dep.Finalizers)
 	}
-	if !slices.Equal(w.vault.Writes(), nil) {
+	if len(w.vault.Writes()) != 0 {
 		t.Fatalf("writes = %v", w.vault.Writes())
+	}
+	w.vault.Fail("write", nil)
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	if w.kv("secret/data/web/db")["user"] != "u" {
+		t.Fatal("the record already had the new hash, and the retry did not write")
+	}
+}
+
+// A new operator process finds the record ahead of Vault (the old one
+// died between the record and the write): it writes; finding Vault as
+// recorded, it reads once per location and writes nothing.
+func TestANewProcessChecksOnceThatVaultHoldsTheRecord(t *testing.T) {
+	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/web"), "db"))
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	restart := func() {
+		w.r = &Reconciler{Client: w.r.Client, Secrets: w.r.Secrets, Vault: w.r.Vault, Tracker: w.r.Tracker, Events: w.r.Events, Key: w.r.Key}
+	}
+	restart()
+	writes, rv := len(w.vault.Writes()), w.deployment("web").ResourceVersion
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.vault.Writes()) != writes || w.deployment("web").ResourceVersion != rv {
+		t.Fatal("a restart wrote although Vault holds what the record says")
+	}
+	loc, _ := w.vault.ResolveKV(context.Background(), "secret/data/web/db")
+	if err := w.vault.DeleteOwned(context.Background(), loc, w.r.owner(w.deployment("web"))); err != nil {
+		t.Fatal(err)
+	}
+	restart() // as if the old process died after recording, before writing
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	if w.kv("secret/data/web/db")["user"] != "u" {
+		t.Fatal("a record ahead of Vault was trusted: the data is missing")
+	}
+}
+
+// A new secret costs one Vault write (create-only, no read) plus the
+// owner stamp in the fake; a content change one write; each one patch.
+func TestWritesNeedNoReadBeforehand(t *testing.T) {
+	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/web"), "db"))
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := w.vault.ResolveKV(context.Background(), "secret/data/web/db")
+	if n := w.vault.Reads(loc.String()); n != 0 {
+		t.Fatalf("%d reads before writing a new secret", n)
+	}
+	var s corev1.Secret
+	_ = w.c.Get(context.Background(), keyOf(w.deployment("web")), &s)
+	_ = w.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "db"}, &s)
+	s.Data["user"] = []byte("v")
+	if err := w.c.Update(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.reconcile("web"); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := pushsync.ReadState(w.deployment("web").Annotations)
+	if w.kv("secret/data/web/db")["user"] != "v" || st.Versions[loc.String()] != 2 || w.vault.Reads(loc.String()) != 0 {
+		t.Fatalf("versions %v, reads %d", st.Versions, w.vault.Reads(loc.String()))
 	}
 }

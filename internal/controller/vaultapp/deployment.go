@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -16,6 +17,7 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/desired"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 )
 
 // msgRollingOut is the DeploymentReady message while the Deployment
@@ -43,12 +45,20 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, p *pass) (ctrl.Res
 	if err != nil && !apierrors.IsNotFound(err) {
 		return ctrl.Result{}, err
 	}
+	if err == nil {
+		if err := mayWrite(app, "Deployment", existing); err != nil {
+			return r.conflicted(ctx, app, appv1alpha1.ConditionDeploymentReady, err), nil
+		}
+	}
 	if err == nil && kube.ControlledBy(existing, app) && desired.DeploymentUpToDate(want, existing) {
+		metrics.SetRolloutQueued(app.Namespace, app.Name, false)
 		status, reason, msg := deploymentReadiness(existing)
 		mark(app, appv1alpha1.ConditionDeploymentReady, status, reason, msg)
 		return ctrl.Result{}, nil
 	}
-	if wait := r.rolloutWait(existing, want); wait > 0 {
+	wait := r.rolloutWait(existing, want)
+	metrics.SetRolloutQueued(app.Namespace, app.Name, wait > 0)
+	if wait > 0 {
 		p.rolloutPending = true
 		mark(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonRolloutQueued,
 			fmt.Sprintf("new secret version %s is in the Secret; the rollout starts in %s (at most %g rotation rollouts per second, --max-rollouts-per-second)",
@@ -61,10 +71,29 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, p *pass) (ctrl.Res
 		err = fmt.Errorf("failed to apply deployment %s: %w", want.Name, err)
 		return ctrl.Result{}, r.fail(ctx, app, appv1alpha1.ConditionDeploymentReady, appv1alpha1.ReasonDeploymentApplyFailed, err)
 	}
+	r.countRollout(app, existing, want, p.rolloutReason)
 	// Just created or changed: the cached status describes the old spec.
 	// The Deployment's own update wakes the next reconcile.
 	mark(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonDeploymentProgressing, msgRollingOut)
 	return ctrl.Result{}, nil
+}
+
+// countRollout records a rollout the operator just started on an existing
+// Deployment (its pod template changed), with why: the counter
+// vaultapp_rollouts_total{reason} and a RolloutStarted event.
+func (r *Reconciler) countRollout(app *appv1alpha1.VaultApp, existing, want *appsv1.Deployment, reason string) {
+	if existing.Name == "" || equality.Semantic.DeepDerivative(want.Spec.Template, existing.Spec.Template) {
+		return // created, or no new pods
+	}
+	v := appv1alpha1.SecretVersionAnnotation
+	switch {
+	case existing.Spec.Template.Annotations[v] == want.Spec.Template.Annotations[v]:
+		reason = rolloutSpecChanged
+	case reason == "":
+		reason = rolloutDataChanged // the new Secret was written by an earlier reconcile
+	}
+	metrics.VaultAppRollouts.WithLabelValues(reason).Inc()
+	r.Events.Normal(app, appv1alpha1.ReasonRolloutStarted, fmt.Sprintf("rolling out deployment %s (%s): %s", want.Name, reason, rolloutWhy[reason]))
 }
 
 // rolloutWait throttles rollouts caused by rotated data (the secret-version

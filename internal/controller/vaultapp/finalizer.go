@@ -14,6 +14,7 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
 // finalize revokes a deleted VaultApp's leases (current and retiring, from
@@ -35,7 +36,7 @@ func (r *Reconciler) finalize(ctx context.Context, app *appv1alpha1.VaultApp) er
 			r.leases.Forget(st.LeaseID) // left to expire; nothing to remember
 		}
 	}
-	r.leases.SetHolder(r.Identities.ForVaultApp(app), types.NamespacedName{Namespace: app.Namespace, Name: app.Name}, false)
+	r.release(ctx, r.leases.SetHolder(r.Identities.ForVaultApp(app), types.NamespacedName{Namespace: app.Namespace, Name: app.Name}, false))
 	metrics.SetLeases(app.Namespace, app.Name, 0, time.Time{})
 	return kube.SetFinalizer(ctx, r.Client, app, appv1alpha1.RevokeLeasesFinalizer, false)
 }
@@ -46,12 +47,17 @@ func (r *Reconciler) revokeAll(ctx context.Context, app *appv1alpha1.VaultApp) e
 	if err != nil {
 		return err
 	}
-	ids := lease.ReadRecord(sec).IDs()
+	rec, _ := lease.ReadRecord(sec, r.Key, string(app.UID))
+	ids := rec.IDs()
 	for _, st := range app.Status.Leases {
-		ids = append(ids, st.LeaseID)
+		if lease.BelongsTo(st.LeaseID, st.Path) {
+			ids = append(ids, st.LeaseID)
+		}
 	}
 	for _, rl := range app.Status.RetiringLeases {
-		ids = append(ids, rl.LeaseID)
+		if vault.ValidateLeaseID(rl.LeaseID) == nil {
+			ids = append(ids, rl.LeaseID)
+		}
 	}
 	slices.Sort(ids)
 	client := r.Vault(r.Identities.ForVaultApp(app))

@@ -16,15 +16,19 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	clientfake "sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault/fake"
 )
 
 const dbPath = "database/creds/app"
+
+var testKey, _ = mac.NewKey([]byte("the operator's test key, 32 bytes"))
 
 func testScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
@@ -68,7 +72,7 @@ func newTestReconciler(app *appv1alpha1.VaultApp, fv *fake.Vault) (*Reconciler, 
 // server and Vault.
 func restarted(c client.Client, fv *fake.Vault) *Reconciler {
 	return &Reconciler{Client: c, Vault: func(vault.Identity) VaultClient { return fv },
-		Events: kube.Events{Recorder: record.NewFakeRecorder(100)}, DefaultRefresh: 5 * time.Minute, leases: lease.NewBook()}
+		Events: kube.Events{Recorder: record.NewFakeRecorder(100)}, DefaultRefresh: 5 * time.Minute, leases: lease.NewBook(), Key: testKey}
 }
 
 func request(app *appv1alpha1.VaultApp) ctrl.Request {
@@ -103,4 +107,37 @@ func hasEvent(r *Reconciler, reason string) bool {
 			return false
 		}
 	}
+}
+
+func eventUpdate(app *appv1alpha1.VaultApp, request string) event.UpdateEvent {
+	n := app.DeepCopy()
+	n.Annotations = map[string]string{appv1alpha1.RefreshRequestedAnnotation: request}
+	return event.UpdateEvent{ObjectOld: app, ObjectNew: n}
+}
+
+// drainAll returns the events recorded so far.
+func drainAll(r *Reconciler) []string {
+	rec := r.Events.Recorder.(*record.FakeRecorder)
+	var out []string
+	for {
+		select {
+		case e := <-rec.Events:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+func containsAll(events []string, parts ...string) bool {
+	for _, e := range events {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(e, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,7 @@
 package vaultapp
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"slices"
@@ -21,11 +22,11 @@ import (
 // Vault identity's leases.
 //
 // Conditions: LeasesHealthy (removed when the app has no dynamic secrets).
-func (r *Reconciler) recordLeases(app *appv1alpha1.VaultApp, vd *vaultData) {
+func (r *Reconciler) recordLeases(ctx context.Context, app *appv1alpha1.VaultApp, vd *vaultData) {
 	key := types.NamespacedName{Namespace: app.Namespace, Name: app.Name}
 	app.Status.Leases = vd.leases
 	app.Status.RetiringLeases = mergeRetiring(app.Status.RetiringLeases, vd)
-	r.leases.SetHolder(vd.client.Identity(), key, vd.holdsLeases())
+	r.release(ctx, r.leases.SetHolder(vd.client.Identity(), key, vd.holdsLeases()))
 	if len(vd.leases) == 0 {
 		metrics.SetLeases(app.Namespace, app.Name, 0, time.Time{})
 		meta.RemoveStatusCondition(&app.Status.Conditions, appv1alpha1.ConditionLeasesHealthy)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -39,7 +40,7 @@ func TestDynamicSecretIsKeptAcrossRestart(t *testing.T) {
 	if fv.Reads(dbPath) != 1 || len(got.Status.Leases) != 1 || got.Status.Leases[0].LeaseID != dbPath+"/1" {
 		t.Fatalf("reads=%d leases=%+v", fv.Reads(dbPath), got.Status.Leases)
 	}
-	if lease.ReadRecord(sec).Current[dbPath].LeaseID != dbPath+"/1" {
+	if leaseRecord(sec).Current[dbPath].LeaseID != dbPath+"/1" {
 		t.Fatalf("secret record = %q", sec.Annotations[lease.Annotation])
 	}
 	if len(got.Finalizers) != 1 || got.Finalizers[0] != appv1alpha1.RevokeLeasesFinalizer {
@@ -64,7 +65,7 @@ func TestLostLeaseIsReissued(t *testing.T) {
 	if fv.Reads(dbPath) != 2 || got.Status.Leases[0].LeaseID != dbPath+"/2" || len(got.Status.RetiringLeases) != 0 {
 		t.Fatalf("reads=%d status=%+v retiring=%+v", fv.Reads(dbPath), got.Status.Leases, got.Status.RetiringLeases)
 	}
-	if lease.ReadRecord(sec).Current[dbPath].LeaseID != dbPath+"/2" {
+	if leaseRecord(sec).Current[dbPath].LeaseID != dbPath+"/2" {
 		t.Fatalf("record = %s", sec.Annotations[lease.Annotation])
 	}
 	if !hasEvent(r, appv1alpha1.ReasonCredentialsRotated) {
@@ -101,6 +102,9 @@ func TestDeleteRevokesLeases(t *testing.T) {
 	}
 	if err := c.Get(context.Background(), client.ObjectKeyFromObject(app), &appv1alpha1.VaultApp{}); err == nil {
 		t.Fatal("the VaultApp is still there: finalizer not removed")
+	}
+	if fv.Released() != 1 {
+		t.Fatalf("the identity's last lease holder went, but its session was told %d times to release its leases (token check, stored token)", fv.Released())
 	}
 }
 
@@ -163,7 +167,7 @@ func TestWipedRecordRetiresTheOldLease(t *testing.T) {
 	if fv.Reads(dbPath) != 2 {
 		t.Fatalf("reads = %d", fv.Reads(dbPath))
 	}
-	if rec := lease.ReadRecord(sec); len(rec.Retiring) != 1 || rec.Retiring[0] != dbPath+"/1" {
+	if rec := leaseRecord(sec); len(rec.Retiring) != 1 || rec.Retiring[0] != dbPath+"/1" {
 		t.Fatalf("record = %+v", rec)
 	}
 	if len(got.Status.RetiringLeases) != 1 || got.Status.RetiringLeases[0].LeaseID != dbPath+"/1" {
@@ -213,5 +217,61 @@ func TestFailedRenewalKeepsCredentials(t *testing.T) {
 	c := meta.FindStatusCondition(got2.Status.Conditions, appv1alpha1.ConditionLeasesHealthy)
 	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != appv1alpha1.ReasonLeaseRenewalFailed || !strings.Contains(c.Message, "current credentials are kept") {
 		t.Fatalf("LeasesHealthy = %+v", c)
+	}
+}
+
+func leaseRecord(sec *corev1.Secret) lease.Record {
+	rec, _ := lease.ReadRecord(sec, testKey, "uid-1")
+	return rec
+}
+
+// A tenant who edits the Secret's lease record cannot make the operator
+// revoke anything it names (a crafted id reaching another endpoint, or
+// another app's lease): the record is ignored and the credentials issued
+// anew.
+func TestAForgedLeaseRecordIsNotActedOn(t *testing.T) {
+	for _, id := range []string{"../../../auth/token/revoke-self", dbPath + "/../../../auth/token/revoke-self", "database/creds/other-app/1"} {
+		t.Run(id, func(t *testing.T) {
+			r, c, fv, app := dynamicSetup(time.Hour)
+			got, sec := reconcileOnce(t, r, app)
+			forged, _ := json.Marshal(lease.Record{Current: map[string]lease.Issued{dbPath: {LeaseID: id, TTL: 3600, Issued: time.Now()}},
+				Retiring: []string{id}, MAC: "forged"})
+			sec.Annotations[lease.Annotation] = string(forged)
+			if err := c.Update(context.Background(), sec); err != nil {
+				t.Fatal(err)
+			}
+			r.leases.SetWritten(client.ObjectKeyFromObject(sec), "") // a hand edit, not ours
+			got, _ = reconcileOnce(t, r, got)
+			_ = c.Delete(context.Background(), got)
+			if _, err := r.Reconcile(context.Background(), request(app)); err != nil {
+				t.Fatal(err)
+			}
+			for _, rv := range fv.Revoked() {
+				if !strings.HasPrefix(rv, dbPath+"/") || strings.Contains(rv, "..") {
+					t.Fatalf("revoked %q, named by a forged record", rv)
+				}
+			}
+			if !hasEvent(r, appv1alpha1.ReasonRecordNotTrusted) {
+				t.Fatal("no RecordNotTrusted event")
+			}
+		})
+	}
+}
+
+// A record sealed for another VaultApp does not verify for this one.
+func TestALeaseRecordIsBoundToItsVaultApp(t *testing.T) {
+	rec := lease.Record{Current: map[string]lease.Issued{dbPath: {LeaseID: dbPath + "/1", TTL: 60}}}
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{lease.Annotation: rec.Seal(testKey, "uid-other")}}}
+	if _, trusted := lease.ReadRecord(sec, testKey, "uid-1"); trusted {
+		t.Fatal("a record sealed for another VaultApp is trusted")
+	}
+	sec.Annotations[lease.Annotation] = rec.Seal(testKey, "uid-1")
+	if got, trusted := lease.ReadRecord(sec, testKey, "uid-1"); !trusted || got.Current[dbPath].LeaseID != dbPath+"/1" {
+		t.Fatal("its own record is refused")
+	}
+	wrongPath := lease.Record{Current: map[string]lease.Issued{dbPath: {LeaseID: "database/creds/other/1", TTL: 60}}}
+	sec.Annotations[lease.Annotation] = wrongPath.Seal(testKey, "uid-1")
+	if _, trusted := lease.ReadRecord(sec, testKey, "uid-1"); trusted {
+		t.Fatal("a lease id of another path is accepted")
 	}
 }

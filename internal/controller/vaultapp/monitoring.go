@@ -2,6 +2,7 @@ package vaultapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -15,6 +16,7 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/desired"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
+	"github.com/vault-sync-io/vault-sync-operator/internal/monitoring"
 )
 
 // reconcileMonitoring manages the Service that exposes the metrics port and
@@ -33,6 +35,10 @@ func (r *Reconciler) reconcileMonitoring(ctx context.Context, p *pass) (ctrl.Res
 	if mon == nil || !mon.Enabled {
 		return ctrl.Result{}, r.removeMonitoring(ctx, app)
 	}
+	if p.monitoringInvalid != nil {
+		_ = r.fail(ctx, app, appv1alpha1.ConditionMonitoringReady, appv1alpha1.ReasonInvalidSpec, p.monitoringInvalid)
+		return ctrl.Result{}, nil // the spec's next change wakes it
+	}
 	port, ok := desired.MetricsPort(app)
 	if !ok {
 		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonNoMetricsPort,
@@ -43,24 +49,38 @@ func (r *Reconciler) reconcileMonitoring(ctx context.Context, p *pass) (ctrl.Res
 	if err := r.applyIfChanged(ctx, app, svc, &corev1.Service{}, func(existing client.Object) bool {
 		return equality.Semantic.DeepDerivative(svc.Spec, existing.(*corev1.Service).Spec)
 	}); err != nil {
-		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonServiceApplyFailed, err.Error())
-		return ctrl.Result{}, err
+		return r.monitoringFailed(ctx, app, appv1alpha1.ReasonServiceApplyFailed, err)
 	}
 	if !r.serviceMonitors {
 		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonServiceMonitorCRDMissing,
 			"the ServiceMonitor CRD (monitoring.coreos.com/v1) is not installed: install prometheus-operator's CRDs and restart the operator; the metrics Service exists meanwhile")
 		return ctrl.Result{}, nil
 	}
-	sm := desired.ServiceMonitor(app, port.Name)
-	if err := r.applyIfChanged(ctx, app, sm, &monitoringv1.ServiceMonitor{}, func(existing client.Object) bool {
+	sm, existing := desired.ServiceMonitor(app, port.Name), &monitoringv1.ServiceMonitor{}
+	if err := r.applyIfChanged(ctx, app, sm, existing, func(existing client.Object) bool {
 		return equality.Semantic.DeepDerivative(sm.Spec, existing.(*monitoringv1.ServiceMonitor).Spec)
 	}); err != nil {
-		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, appv1alpha1.ReasonServiceMonitorApplyFailed, err.Error())
-		return ctrl.Result{}, err
+		return r.monitoringFailed(ctx, app, appv1alpha1.ReasonServiceMonitorApplyFailed, err)
+	}
+	// What prometheus-operator says of the ServiceMonitor (its status
+	// changes wake this reconcile); unknown is not a rejection.
+	if a := monitoring.ServiceMonitorAcceptance(existing); a.Known && !a.Accepted && existing.Generation > 0 {
+		mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, a.Reason, a.Message)
+		return ctrl.Result{}, nil
 	}
 	mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("scraping port %s at %s", port.Name, mon.Path))
 	return ctrl.Result{}, nil
+}
+
+// monitoringFailed reports a failed Service or ServiceMonitor write: a name
+// conflict waits for the other object to go, anything else is retried.
+func (r *Reconciler) monitoringFailed(ctx context.Context, app *appv1alpha1.VaultApp, reason string, err error) (ctrl.Result, error) {
+	if conflict := (*nameConflict)(nil); errors.As(err, &conflict) {
+		return r.conflicted(ctx, app, appv1alpha1.ConditionMonitoringReady, err), nil
+	}
+	mark(app, appv1alpha1.ConditionMonitoringReady, metav1.ConditionFalse, reason, err.Error())
+	return ctrl.Result{}, err
 }
 
 // removeMonitoring deletes the Service and ServiceMonitor of a VaultApp
@@ -79,17 +99,22 @@ func (r *Reconciler) removeMonitoring(ctx context.Context, app *appv1alpha1.Vaul
 }
 
 // applyIfChanged applies want server-side unless the existing object (read
-// into into) is controlled by app, carries its labels and same() holds.
+// into into) is controlled by app, carries its labels and same() holds. An
+// existing object that is not the app's is never written (nameConflict).
 func (r *Reconciler) applyIfChanged(ctx context.Context, app *appv1alpha1.VaultApp, want, into client.Object, same func(client.Object) bool) error {
-	err := r.Client.Get(ctx, client.ObjectKeyFromObject(want), into)
-	if err != nil && !apierrors.IsNotFound(err) {
+	found, err := r.existing(ctx, client.ObjectKeyFromObject(want), into)
+	if err != nil {
 		return err
 	}
-	if err == nil && kube.ControlledBy(into, app) && desired.HasLabels(into, want.GetLabels()) && same(into) {
+	kind := want.GetObjectKind().GroupVersionKind().Kind
+	if err := mayWrite(app, kind, found); err != nil {
+		return err
+	}
+	if found != nil && kube.ControlledBy(found, app) && desired.HasLabels(found, want.GetLabels()) && same(found) {
 		return nil
 	}
 	if err := kube.Apply(ctx, r.Client, want); err != nil {
-		return fmt.Errorf("failed to apply %s %s: %w", want.GetObjectKind().GroupVersionKind().Kind, want.GetName(), err)
+		return fmt.Errorf("failed to apply %s %s: %w", kind, want.GetName(), err)
 	}
 	return nil
 }

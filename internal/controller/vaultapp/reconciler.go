@@ -7,19 +7,25 @@ package vaultapp
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/identity"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
+	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
 	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
@@ -30,6 +36,8 @@ import (
 type VaultClient interface {
 	vault.SecretSource
 	lease.Client
+	// ReleaseLeases says no VaultApp needs the identity's leases any more.
+	ReleaseLeases(ctx context.Context)
 }
 
 // Reconciler runs VaultApps: Vault data -> Secret -> Deployment ->
@@ -58,6 +66,8 @@ type Reconciler struct {
 	// credentials outlive the rollout of new ones.
 	LeaseRenewFraction float64
 	LeaseRevokeGrace   time.Duration
+	// Key seals the lease records on Secrets and keys the secret version.
+	Key mac.Key
 	// TokenReplaced, when set, is called with a function that wakes the
 	// VaultApps holding leases of an identity whose Vault token was replaced.
 	TokenReplaced func(func(vault.Identity))
@@ -65,14 +75,17 @@ type Reconciler struct {
 	// serviceMonitors tells whether the ServiceMonitor CRD was installed at start.
 	serviceMonitors bool
 	leases          *lease.Book
+	reads           *readCache
 }
 
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/finalizers,verbs=update
-// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/status,verbs=get;patch
+// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultgrants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps/status,verbs=patch
 // +kubebuilder:rbac:groups=apps,resources=deployments,verbs=create
-// +kubebuilder:rbac:groups="",resources=secrets;services,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups="",resources=services,verbs=get;list;watch;create;patch;delete
+// +kubebuilder:rbac:groups=monitoring.coreos.com,resources=servicemonitors,verbs=get;list;watch;create;patch;delete
 
 // pass is one reconcile of one VaultApp, filled in by the steps in order.
 type pass struct {
@@ -88,6 +101,10 @@ type pass struct {
 	version string
 	// rolloutPending: the Secret is current but the rollout waits its turn.
 	rolloutPending bool
+	// rolloutReason says why a changed secret version rolls the pods.
+	rolloutReason string
+	// monitoringInvalid is what is wrong with spec.monitoring, if anything.
+	monitoringInvalid error
 	// revokeAt is when the next replaced lease is due for revocation.
 	revokeAt time.Time
 }
@@ -113,7 +130,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 	app := &appv1alpha1.VaultApp{}
 	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
 		if apierrors.IsNotFound(err) {
-			r.forget(req.NamespacedName)
+			r.forget(ctx, req.NamespacedName)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -130,6 +147,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		}
 	}()
 	p := &pass{app: app}
+	metrics.VaultAppRefreshInterval.WithLabelValues(app.Namespace, app.Name).Set(r.refreshInterval(app).Seconds())
+	if err := r.checkSpec(ctx, p); err != nil {
+		return ctrl.Result{}, err
+	}
 	for _, s := range steps {
 		res, err := s(r, ctx, p)
 		if err != nil {
@@ -138,6 +159,32 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ct
 		result = soonest(result, res)
 	}
 	return soonest(result, ctrl.Result{RequeueAfter: r.nextWake(p)}), nil
+}
+
+// checkSpec refuses, with InvalidSpec and no retry until the spec changes,
+// what the CRD admits today only if an older CRD admitted it (a duration Go
+// cannot use, a name that makes invalid labels): one bad object never stops
+// the others.
+// A bad spec.monitoring only keeps monitoring from being set up.
+func (r *Reconciler) checkSpec(ctx context.Context, p *pass) error {
+	app := p.app
+	var errs, monitoring field.ErrorList
+	for _, e := range app.ValidateSpec() {
+		if strings.HasPrefix(e.Field, "spec.monitoring") {
+			monitoring = append(monitoring, e)
+		} else {
+			errs = append(errs, e)
+		}
+	}
+	if len(monitoring) > 0 {
+		p.monitoringInvalid = fmt.Errorf("spec.monitoring is invalid: %w", monitoring.ToAggregate())
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	err := fmt.Errorf("the spec is invalid (fix it and the VaultApp is reconciled again): %w", errs.ToAggregate())
+	mark(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionFalse, appv1alpha1.ReasonInvalidSpec, err.Error())
+	return reconcile.TerminalError(r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonInvalidSpec, err))
 }
 
 // nextWake is when to run again: the refresh interval (static values are
@@ -174,10 +221,18 @@ func soonest(a, b ctrl.Result) ctrl.Result {
 }
 
 // forget drops what is remembered of a deleted VaultApp.
-func (r *Reconciler) forget(key types.NamespacedName) {
+func (r *Reconciler) forget(ctx context.Context, key types.NamespacedName) {
 	metrics.ForgetVaultApp(key.Namespace, key.Name)
 	metrics.SetLeases(key.Namespace, key.Name, 0, time.Time{})
-	r.leases.ForgetApp(key, types.NamespacedName{Namespace: key.Namespace, Name: appv1alpha1.SecretNameFor(key.Name)})
+	r.release(ctx, r.leases.ForgetApp(key, types.NamespacedName{Namespace: key.Namespace, Name: appv1alpha1.SecretNameFor(key.Name)}))
+}
+
+// release tells the sessions of identities no VaultApp holds leases of any
+// more: they stop checking their token and forget the stored one.
+func (r *Reconciler) release(ctx context.Context, ids []vault.Identity) {
+	for _, id := range ids {
+		r.Vault(id).ReleaseLeases(ctx)
+	}
 }
 
 // keeper decides about recorded dynamic secrets.

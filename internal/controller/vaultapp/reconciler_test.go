@@ -93,15 +93,14 @@ func TestSummarizeReady(t *testing.T) {
 }
 
 func TestVaultAppPolicyIsCheckedBeforeAnyVaultCall(t *testing.T) {
-	pol, err := policy.New([]string{"kv/data/{{namespace}}/*"}, []string{"{{namespace}}-*"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pol := &policy.Policy{Enforce: true, Operator: policy.Role{Name: "vault-sync-operator"},
+		Static: []policy.Grant{{Namespaces: []string{"*"}, Roles: []policy.Role{{Name: "{{namespace}}-app"}}, Read: []string{"kv/data/{{namespace}}/*"}}}}
 	cases := []struct {
 		name, role, path, condition, reason string
 	}{
 		{"should refuse a role outside the namespace's templates", "other-team", "kv/data/ns/x", appv1alpha1.ConditionVaultAuthenticated, appv1alpha1.ReasonRoleNotAllowed},
 		{"should refuse a path outside the namespace's templates", "ns-app", "kv/data/other-ns/x", appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonPathNotAllowed},
+		{"should refuse the operator's own role", "vault-sync-operator", "kv/data/ns/x", appv1alpha1.ConditionVaultAuthenticated, appv1alpha1.ReasonRoleNotAllowed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

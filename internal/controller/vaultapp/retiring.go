@@ -43,7 +43,7 @@ func (r *Reconciler) reconcileRetiring(ctx context.Context, p *pass) (ctrl.Resul
 		for _, rl := range keep {
 			p.vd.record.Retiring = append(p.vd.record.Retiring, rl.LeaseID)
 		}
-		if err := r.applySecret(ctx, app, nil, p.vd.data, p.vd.record); err != nil {
+		if err := r.applySecret(ctx, app, nil, r.desiredSecret(app, p.vd)); err != nil {
 			return ctrl.Result{}, err
 		}
 	}

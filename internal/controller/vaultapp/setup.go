@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -20,6 +21,7 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -29,10 +31,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	_, err := mgr.GetRESTMapper().RESTMapping(schema.GroupKind{Group: monitoringv1.SchemeGroupVersion.Group, Kind: monitoringv1.ServiceMonitorsKind}, "v1")
 	r.serviceMonitors = err == nil
 	r.leases = lease.NewBook()
+	r.reads = newReadCache(max(r.DefaultRefresh, appv1alpha1.MaxRefreshInterval))
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
-		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
-		Owns(&appsv1.Deployment{}, builder.OnlyMetadata).
+		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, refreshRequested{}))).
+		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
 		Owns(&corev1.Service{}).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: kube.RateLimiter()})
@@ -42,7 +45,23 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.TokenReplaced != nil {
 		b = b.WatchesRawSource(r.tokenReplacedSource())
 	}
+	if r.Policy.Watches() {
+		b = b.Watches(&appv1alpha1.VaultGrant{}, policy.OnGrantChange(r.appsIn))
+	}
 	return b.Complete(r)
+}
+
+// appsIn lists the VaultApps of a namespace ("" for all) to reconcile.
+func (r *Reconciler) appsIn(ctx context.Context, namespace string) []reconcile.Request {
+	var list appv1alpha1.VaultAppList
+	if err := r.Client.List(ctx, &list, client.InNamespace(namespace)); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, len(list.Items))
+	for i := range list.Items {
+		out[i] = reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&list.Items[i])}
+	}
+	return out
 }
 
 // tokenReplacedSource wakes the VaultApps holding leases of an identity
@@ -59,4 +78,17 @@ func (r *Reconciler) tokenReplacedSource() source.Source {
 		func(_ context.Context, app types.NamespacedName) []reconcile.Request {
 			return []reconcile.Request{{NamespacedName: app}}
 		}))
+}
+
+// refreshRequested passes an update that sets a new refresh request
+// (vaultapp.techweaver.io/refresh-requested-at): annotations do not move
+// the generation.
+type refreshRequested struct{ predicate.Funcs }
+
+func (refreshRequested) Update(e event.UpdateEvent) bool {
+	if e.ObjectOld == nil || e.ObjectNew == nil {
+		return false
+	}
+	k := appv1alpha1.RefreshRequestedAnnotation
+	return e.ObjectNew.GetAnnotations()[k] != e.ObjectOld.GetAnnotations()[k]
 }

@@ -1,9 +1,6 @@
 package vaultapp
 
 import (
-	"encoding/json"
-	"strings"
-
 	corev1 "k8s.io/api/core/v1"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
@@ -35,17 +32,6 @@ func distinctPaths(app *appv1alpha1.VaultApp) []string {
 	return out
 }
 
-// refsOf are the entries that take values from path.
-func refsOf(app *appv1alpha1.VaultApp, path string) []appv1alpha1.SecretRef {
-	var out []appv1alpha1.SecretRef
-	for _, ref := range app.Spec.Vault.Secrets {
-		if ref.Path == path {
-			out = append(out, ref)
-		}
-	}
-	return out
-}
-
 // statusOf is the status entry of a recorded secret (empty timing after a
 // restart lost nothing: KeepOrReplace then asks Vault).
 func statusOf(app *appv1alpha1.VaultApp, path string, is lease.Issued) appv1alpha1.LeaseStatus {
@@ -57,38 +43,35 @@ func statusOf(app *appv1alpha1.VaultApp, path string, is lease.Issued) appv1alph
 	return appv1alpha1.LeaseStatus{Path: path, LeaseID: is.LeaseID, SerialNumber: is.Serial, IssueTime: lease.Second(is.Issued)}
 }
 
-// hasValues reports whether the Secret holds a value for every entry.
-func hasValues(s *corev1.Secret, refs []appv1alpha1.SecretRef) bool {
-	if s == nil {
-		return false
+// keptValues finds the values of a kept dynamic secret in the Secret,
+// where the entries of path put them: a keyed entry's targetKey, a whole
+// path's prefixed keys (Issued.Keys names them). complete is false when an
+// entry finds nothing there (the Secret was edited or deleted, or the spec
+// now wants keys it does not hold): the secret is then issued anew.
+func keptValues(app *appv1alpha1.VaultApp, path string, is lease.Issued, prev *corev1.Secret) (map[string]any, bool) {
+	if prev == nil {
+		return nil, false
 	}
-	for _, ref := range refs {
-		if _, ok := s.Data[ref.TargetKey]; !ok {
-			return false
+	values := map[string]any{}
+	for _, ref := range app.Spec.Vault.Secrets {
+		if ref.Path != path {
+			continue
 		}
-	}
-	return true
-}
-
-// valueBytes renders a Vault value as Secret bytes: strings as they are, a
-// list of strings one per line (PKI's ca_chain becomes one PEM bundle),
-// anything else (numbers, booleans, objects) as JSON.
-func valueBytes(v any) []byte {
-	switch x := v.(type) {
-	case string:
-		return []byte(x)
-	case []any:
-		lines := make([]string, 0, len(x))
-		for _, e := range x {
-			s, ok := e.(string)
-			if !ok {
-				b, _ := json.Marshal(v)
-				return b
+		found := false
+		if ref.Key != "" {
+			if v, ok := prev.Data[ref.TargetKey]; ok {
+				values[ref.Key], found = string(v), true
 			}
-			lines = append(lines, strings.TrimRight(s, "\n"))
+		} else {
+			for _, k := range is.Keys {
+				if v, ok := prev.Data[ref.Prefix+k]; ok {
+					values[k], found = string(v), true
+				}
+			}
 		}
-		return []byte(strings.Join(lines, "\n") + "\n")
+		if !found {
+			return nil, false
+		}
 	}
-	b, _ := json.Marshal(v)
-	return b
+	return values, true
 }

@@ -10,19 +10,25 @@ import (
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/identity"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
+	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
 // checkPolicy refuses, before any Vault call, a role or path the operator's
 // policy does not allow for the VaultApp's namespace.
 func (r *Reconciler) checkPolicy(ctx context.Context, app *appv1alpha1.VaultApp) error {
-	if err := r.Policy.AllowRole(app.Namespace, r.ClusterName, app.Spec.Vault.Role); err != nil {
+	id := r.Identities.ForVaultApp(app)
+	if err := r.Policy.AllowRole(ctx, app.Namespace, id.AuthPath, id.Role); err != nil {
 		metrics.PolicyDenials.WithLabelValues("role").Inc()
 		mark(app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionFalse, appv1alpha1.ReasonRoleNotAllowed, err.Error())
 		return r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonRoleNotAllowed, err)
 	}
-	for _, ref := range app.Spec.Vault.Secrets {
-		if err := r.Policy.AllowPath(app.Namespace, r.ClusterName, ref.Path); err != nil {
+	for _, path := range distinctPaths(app) {
+		access := policy.Read
+		if issueFor(app, path) != nil {
+			access = policy.Write // issuing is a write, whatever the engine does with it
+		}
+		if err := r.Policy.AllowPath(ctx, app.Namespace, path, access); err != nil {
 			metrics.PolicyDenials.WithLabelValues("path").Inc()
 			return r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonPathNotAllowed, err)
 		}

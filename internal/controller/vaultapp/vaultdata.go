@@ -2,11 +2,8 @@ package vaultapp
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -18,14 +15,16 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/internal/kube"
 	"github.com/vault-sync-io/vault-sync-operator/internal/lease"
 	"github.com/vault-sync-io/vault-sync-operator/internal/metrics"
-	"github.com/vault-sync-io/vault-sync-operator/internal/policy"
+	"github.com/vault-sync-io/vault-sync-operator/internal/secretdata"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
 // vaultData is what one reconcile got from Vault.
 type vaultData struct {
-	// data maps targetKey -> value.
-	data map[string][]byte
+	// fetched are the values of each distinct path (kept or read); data is
+	// the Secret's data built from them (secretdata.Build).
+	fetched secretdata.Fetched
+	data    map[string][]byte
 	// record says which dynamic secrets the values came from (stored on the Secret).
 	record lease.Record
 	// leases and retiring are the status entries of record.
@@ -38,8 +37,13 @@ type vaultData struct {
 	rotated map[string]string
 	// next is when a lease or certificate needs attention.
 	next time.Time
-	// client issued the leases.
+	// client issued the leases; id is its identity.
 	client VaultClient
+	id     vault.Identity
+	// maxAge is how old a shared static read may be (the refresh
+	// interval); refreshNow asks for fresh reads (a refresh request).
+	maxAge     time.Duration
+	refreshNow bool
 }
 
 // reconcileVaultData logs in with the VaultApp's role and gets every
@@ -74,9 +78,10 @@ func (r *Reconciler) reconcileVaultData(ctx context.Context, p *pass) (ctrl.Resu
 
 // vaultData gets every distinct path once and retires leases no longer used.
 func (r *Reconciler) vaultData(ctx context.Context, app *appv1alpha1.VaultApp, prev *corev1.Secret) (*vaultData, error) {
-	client := r.Vault(r.Identities.ForVaultApp(app))
-	prevRec := lease.ReadRecord(prev)
-	vd := &vaultData{data: map[string][]byte{}, client: client, rotated: map[string]string{},
+	id := r.Identities.ForVaultApp(app)
+	prevRec := r.readRecord(ctx, app, prev)
+	_, refreshNow := app.PendingRefreshRequest()
+	vd := &vaultData{fetched: secretdata.Fetched{}, client: r.Vault(id), id: id, maxAge: r.refreshInterval(app), refreshNow: refreshNow, rotated: map[string]string{},
 		record: lease.Record{Current: map[string]lease.Issued{}, Retiring: slices.Clone(prevRec.Retiring)}}
 	for _, path := range distinctPaths(app) {
 		if err := r.pathData(ctx, app, path, prev, prevRec, vd); err != nil {
@@ -84,6 +89,12 @@ func (r *Reconciler) vaultData(ctx context.Context, app *appv1alpha1.VaultApp, p
 			return nil, err
 		}
 	}
+	data, err := secretdata.Build(app.Spec.Vault.Secrets, app.Spec.Secret, vd.fetched)
+	if err != nil {
+		r.revokeFresh(ctx, vd)
+		return nil, r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, secretdata.ReasonFor(err), err)
+	}
+	vd.data = data
 	for path, is := range prevRec.Current {
 		if _, ok := vd.record.Current[path]; !ok && is.LeaseID != "" { // path removed from the spec
 			vd.retire(is.LeaseID, nil)
@@ -96,10 +107,9 @@ func (r *Reconciler) vaultData(ctx context.Context, app *appv1alpha1.VaultApp, p
 // pathData adds the values of one path to vd: kept from the Secret for a
 // live dynamic secret, otherwise read or issued.
 func (r *Reconciler) pathData(ctx context.Context, app *appv1alpha1.VaultApp, path string, prev *corev1.Secret, prevRec lease.Record, vd *vaultData) error {
-	refs := refsOf(app, path)
 	issue := issueFor(app, path)
 	if is, ok := prevRec.Current[path]; ok {
-		kept, err := r.keepRecorded(ctx, app, path, is, issue, prev, refs, vd)
+		kept, err := r.keepRecorded(ctx, app, path, is, issue, prev, vd)
 		if kept || err != nil {
 			return err
 		}
@@ -109,36 +119,34 @@ func (r *Reconciler) pathData(ctx context.Context, app *appv1alpha1.VaultApp, pa
 		return r.vaultReadFailed(ctx, app, path, err)
 	}
 	if is, ok := lease.NewIssued(sec, issue); ok {
-		vd.record.Current[path] = is
-		st := r.keeper().Status(path, is, sec.Renewable)
-		vd.leases = append(vd.leases, st)
-		vd.wake(st.RenewTime.Time)
 		if is.LeaseID != "" {
 			vd.fresh = append(vd.fresh, is.LeaseID)
 			r.leases.MarkVerified(is.LeaseID, vd.client.Generation())
 		}
-	}
-	for _, ref := range refs {
-		v, ok := sec.Data[ref.Key]
-		if !ok {
-			err := fmt.Errorf("key %q not found at vault path %s (keys there: %s)", ref.Key, path, strings.Join(slices.Sorted(maps.Keys(sec.Data)), ", "))
-			return r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonKeyNotFound, err)
+		if app.Spec.Secret != nil && app.Spec.Secret.ExcludeRaw {
+			return r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonInvalidSpec, fmt.Errorf(
+				"%s is a dynamic secret (Vault issued it with a lease or certificate) and spec.secret.excludeRaw is set: the operator keeps a dynamic secret's values in the Secret to renew it without issuing new credentials; unset excludeRaw", path))
 		}
-		vd.data[ref.TargetKey] = valueBytes(v)
+		vd.record.Current[path] = is
+		st := r.keeper().Status(path, is, sec.Renewable)
+		vd.leases = append(vd.leases, st)
+		vd.wake(st.RenewTime.Time)
 	}
+	vd.fetched[path] = sec.Data
 	return nil
 }
 
 // keepRecorded keeps the values of a recorded dynamic secret when it is
 // still good (renewing it when due), or schedules it for replacement.
 func (r *Reconciler) keepRecorded(ctx context.Context, app *appv1alpha1.VaultApp, path string, is lease.Issued, issue *appv1alpha1.IssueSpec,
-	prev *corev1.Secret, refs []appv1alpha1.SecretRef, vd *vaultData) (bool, error) {
+	prev *corev1.Secret, vd *vaultData) (bool, error) {
 	st := statusOf(app, path, is)
+	values, complete := keptValues(app, path, is, prev)
 	reason := ""
 	switch {
 	case is.Request != lease.RequestHash(issue):
 		reason = lease.ReissueSpecChanged
-	case !hasValues(prev, refs):
+	case !complete:
 		reason = lease.ReissueMissingValues
 	default:
 		var err error
@@ -147,9 +155,7 @@ func (r *Reconciler) keepRecorded(ctx context.Context, app *appv1alpha1.VaultApp
 		}
 	}
 	if reason == "" {
-		for _, ref := range refs {
-			vd.data[ref.TargetKey] = prev.Data[ref.TargetKey]
-		}
+		vd.fetched[path] = values
 		vd.record.Current[path] = is
 		vd.leases = append(vd.leases, st)
 		vd.wake(st.RenewTime.Time)
@@ -174,7 +180,7 @@ func (r *Reconciler) fetch(ctx context.Context, vd *vaultData, path string, issu
 	if issue != nil {
 		sec, err = vd.client.IssueSecret(ctx, path, lease.IssueParams(issue))
 	} else {
-		sec, err = vd.client.ReadSecret(ctx, path)
+		sec, err = r.reads.read(ctx, vd.client, vd.id, path, vd.maxAge, vd.refreshNow)
 	}
 	if reason, ok := vd.rotated[path]; ok {
 		metrics.LeaseReissues.WithLabelValues(reason, resultOf(err)).Inc()
@@ -196,11 +202,25 @@ func (r *Reconciler) retireUnrecorded(app *appv1alpha1.VaultApp, prevRec lease.R
 		known[is.LeaseID] = true
 	}
 	for _, st := range app.Status.Leases {
-		if _, recorded := prevRec.Current[st.Path]; !recorded && st.LeaseID != "" && !known[st.LeaseID] {
+		if _, recorded := prevRec.Current[st.Path]; !recorded && lease.BelongsTo(st.LeaseID, st.Path) && !known[st.LeaseID] {
 			known[st.LeaseID] = true
 			vd.retire(st.LeaseID, &st.ExpireTime)
 		}
 	}
+}
+
+// readRecord is the lease record on the app's Secret. A record that does
+// not verify (edited, or copied from another app's Secret) is reported and
+// read as empty: its credentials are issued anew, and the leases the
+// status names (written by the operator only) are retired as usual.
+func (r *Reconciler) readRecord(ctx context.Context, app *appv1alpha1.VaultApp, prev *corev1.Secret) lease.Record {
+	rec, trusted := lease.ReadRecord(prev, r.Key, string(app.UID))
+	if !trusted {
+		r.Events.Warning(ctx, app, appv1alpha1.ReasonRecordNotTrusted, fmt.Errorf(
+			"the %s annotation of secret %s was not written by this operator for this VaultApp: it is ignored, nothing it names is revoked, and the credentials are issued anew",
+			lease.Annotation, prev.Name))
+	}
+	return rec
 }
 
 // retire schedules a replaced lease for revocation.
@@ -239,9 +259,4 @@ func retryAfterVaultError(err error) time.Duration {
 		return kube.Jitter(15 * time.Second)
 	}
 	return kube.Jitter(time.Minute)
-}
-
-func isDenied(err error) bool {
-	var d *policy.DeniedError
-	return errors.As(err, &d)
 }

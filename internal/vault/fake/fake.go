@@ -38,6 +38,7 @@ type Vault struct {
 	deletes  []string
 	revoked  []string
 	renewed  int
+	released int
 	gen      uint64
 	id       vault.Identity
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"reflect"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
@@ -20,7 +21,7 @@ func (f *Vault) PutKV(path string, data map[string]any, owner vault.Owner) vault
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	e := &kvEntry{data: clone(data), version: 1}
-	if owner != "" {
+	if owner.Name != "" {
 		e.custom = vault.OwnerMetadata(owner)
 	}
 	f.kv[loc] = e
@@ -66,6 +67,19 @@ func (f *Vault) ResolveKV(_ context.Context, path string) (vault.Location, error
 	return vault.LocateIn(path, m, version)
 }
 
+func (f *Vault) VerifyLocation(_ context.Context, loc vault.Location) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if m, version, ok := f.mountOf(loc.Mount + "/" + loc.Path); !ok || m != loc.Mount || version != loc.Version {
+		return &vault.Error{Category: vault.CategoryInvalidPath, Op: "resolve", Path: loc.String(),
+			Err: errors.New("the recorded location does not match the mount table")}
+	}
+	return nil
+}
+
 func (f *Vault) ReadKV(_ context.Context, loc vault.Location) (*vault.KVSecret, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -80,20 +94,30 @@ func (f *Vault) ReadKV(_ context.Context, loc vault.Location) (*vault.KVSecret, 
 	return &vault.KVSecret{Data: clone(e.data), Version: e.version, CustomMetadata: clone(e.custom)}, nil
 }
 
-func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[string]any, owner vault.Owner, known bool) error {
+func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[string]any, owner vault.Owner, exp vault.Expect) (int, error) {
+	if err := loc.Validate(); err != nil {
+		return 0, err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failure("write"); err != nil {
-		return err
+		return 0, err
 	}
 	e, exists := f.kv[loc]
 	switch {
 	case exists && loc.Version == 2:
-		if err := vault.CheckOwner(loc, e.custom, owner); err != nil {
-			return err
+		restamp, err := vault.CheckOwner(loc, e.custom, owner)
+		if err != nil && exp.Recorded && e.version == 1 && e.custom[vault.MetaOwner] == nil && reflect.DeepEqual(e.data, data) {
+			restamp, err = true, nil // the operator's own create whose stamp was lost
 		}
-	case exists && !known:
-		return &vault.Error{Category: vault.CategoryConflict, Op: "write", Path: loc.String(),
+		if err != nil {
+			return 0, err
+		}
+		if restamp {
+			e.custom = vault.OwnerMetadata(owner)
+		}
+	case exists && !exp.Recorded:
+		return 0, &vault.Error{Category: vault.CategoryConflict, Op: "write", Path: loc.String(),
 			Err: errors.New("a secret exists there that this operator did not write")}
 	}
 	if !exists {
@@ -105,10 +129,35 @@ func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[strin
 	}
 	e.data, e.version = maps.Clone(data), e.version+1
 	f.writes = append(f.writes, loc.String())
-	return nil
+	if loc.Version != 2 {
+		return 0, nil
+	}
+	return e.version, nil
+}
+
+func (f *Vault) Holds(_ context.Context, loc vault.Location, owner vault.Owner, exp vault.Expect, data map[string]any) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.failure("read"); err != nil {
+		return false, err
+	}
+	e, ok := f.kv[loc]
+	if !ok {
+		return false, nil
+	}
+	if loc.Version != 2 {
+		return reflect.DeepEqual(e.data, data), nil
+	}
+	if _, err := vault.CheckOwner(loc, e.custom, owner); err != nil {
+		return false, nil
+	}
+	return exp.Version > 0 && e.version == exp.Version, nil
 }
 
 func (f *Vault) DeleteOwned(_ context.Context, loc vault.Location, owner vault.Owner) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.failure("delete"); err != nil {
@@ -119,11 +168,38 @@ func (f *Vault) DeleteOwned(_ context.Context, loc vault.Location, owner vault.O
 		return nil
 	}
 	if loc.Version == 2 {
-		if err := vault.CheckOwner(loc, e.custom, owner); err != nil {
+		if _, err := vault.CheckOwner(loc, e.custom, owner); err != nil {
 			return err
 		}
 	}
 	delete(f.kv, loc)
 	f.deletes = append(f.deletes, loc.String())
+	return nil
+}
+
+func (f *Vault) Release(_ context.Context, loc vault.Location, owner vault.Owner) error {
+	if err := loc.Validate(); err != nil {
+		return err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.kv[loc]
+	if !ok || loc.Version != 2 {
+		return nil
+	}
+	if _, err := vault.CheckOwner(loc, e.custom, owner); err == nil {
+		e.custom = vault.OwnerMetadata(owner)
+		e.custom[vault.MetaReleased] = "true"
+	}
+	return nil
+}
+
+// Metadata returns the custom metadata at loc (nil when absent).
+func (f *Vault) Metadata(loc vault.Location) map[string]any {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if e, ok := f.kv[loc]; ok {
+		return clone(e.custom)
+	}
 	return nil
 }

@@ -144,3 +144,13 @@ func (f *Vault) RevokeLease(_ context.Context, id string) error {
 	f.revoked = append(f.revoked, id)
 	return nil
 }
+
+// ReleaseLeases records that no VaultApp needs this identity's leases.
+func (f *Vault) ReleaseLeases(context.Context) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.released++
+}
+
+// Released counts ReleaseLeases calls.
+func (f *Vault) Released() int { f.mu.Lock(); defer f.mu.Unlock(); return f.released }

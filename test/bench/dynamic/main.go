@@ -13,19 +13,14 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
-	"github.com/vault-sync-io/vault-sync-operator/test/opproc"
+	"github.com/vault-sync-io/vault-sync-operator/test/e2e"
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
@@ -76,30 +71,25 @@ func step(format string, a ...any) {
 func run(n int, ttl, window time.Duration) (*result, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	root, err := rig.RepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	r, err := rig.Start(ctx, rig.Options{CRDDirectoryPaths: []string{filepath.Join(root, "config/crd/bases"), filepath.Join(root, "test/crds")}, Logf: step})
+	r, err := rig.Start(ctx, rig.Options{CRDDirectoryPaths: e2e.CRDPaths(), Logf: step})
 	if err != nil {
 		return nil, err
 	}
 	defer r.Stop()
-	pg, err := rig.StartPostgres(ctx)
+	env := e2e.NewEnv(r)
+	defer env.Close()
+	if err := env.GrantEverything(ctx); err != nil {
+		return nil, err
+	}
+	pg, err := env.StartPostgres()
 	if err != nil {
 		return nil, err
 	}
-	defer pg.Stop()
-	if err := r.EnableDatabase(ctx, pg, "bench", ttl, 24*time.Hour); err != nil {
+	if err := env.EnableDatabase(ctx, pg, "bench", ttl, 24*time.Hour); err != nil {
 		return nil, err
 	}
-	if err := r.Vault.WritePolicy(ctx, "bench-db", `path "database/creds/bench" { capabilities = ["read"] }
-path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`); err != nil {
-		return nil, err
-	}
-	if err := r.Vault.WriteKubernetesRole(ctx, "kubernetes", "bench-db", rig.KubernetesRole{
-		ServiceAccountNames: []string{rig.OperatorServiceAccount}, Namespaces: []string{rig.OperatorNamespace},
-		Policies: []string{"bench-db"}, TTL: time.Hour}); err != nil {
+	if err := env.WriteOperatorRole(ctx, "bench-db", `path "database/creds/bench" { capabilities = ["read"] }
+path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`, ""); err != nil {
 		return nil, err
 	}
 	rc := *r.RestConfig
@@ -108,16 +98,11 @@ path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`);
 	if err != nil {
 		return nil, err
 	}
-	bin, err := opproc.Build(r, root)
+	op, err := env.StartProcess(e2e.Launch{})
 	if err != nil {
 		return nil, err
 	}
-	op, err := opproc.Start(ctx, r, bin, nil)
-	if err != nil {
-		return nil, err
-	}
-	defer op.Stop()
-	if err := r.EnsureNamespace(ctx, "dyn"); err != nil {
+	if err := env.EnsureNamespace(ctx, "dyn"); err != nil {
 		return nil, err
 	}
 
@@ -129,10 +114,10 @@ path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`);
 		}
 	}
 	res := &result{VaultApps: n, LeaseTTLSeconds: ttl.Seconds(), WindowSeconds: window.Seconds()}
-	if err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 10*time.Minute, true, func(ctx context.Context) (bool, error) {
+	if err := e2e.WaitFor(ctx, 250*time.Millisecond, 10*time.Minute, func() bool {
 		var list appv1alpha1.VaultAppList
 		if err := c.List(ctx, &list, client.InNamespace("dyn")); err != nil {
-			return false, nil
+			return false
 		}
 		ready := 0
 		for _, a := range list.Items {
@@ -140,14 +125,14 @@ path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`);
 				ready++
 			}
 		}
-		return ready == n, nil
+		return ready == n
 	}); err != nil {
 		return nil, fmt.Errorf("cold start: %w", err)
 	}
 	res.ColdSeconds = time.Since(start).Seconds()
 
 	step("watching renewals for %s", window)
-	before, err := op.Scrape()
+	before, err := op.Metrics()
 	if err != nil {
 		return nil, err
 	}
@@ -155,7 +140,7 @@ path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`);
 	end := time.Now().Add(window)
 	for time.Now().Before(end) {
 		time.Sleep(time.Second)
-		m, err := op.Scrape()
+		m, err := op.Metrics()
 		if err != nil {
 			continue
 		}
@@ -163,7 +148,7 @@ path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`);
 		res.PeakVaultReqPerSec = max(res.PeakVaultReqPerSec, cur-prevReq)
 		prevReq = cur
 	}
-	after, err := op.Scrape()
+	after, err := op.Metrics()
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +156,7 @@ path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`);
 	res.RenewalsPerMinute = (after.Sum("vault_sync_operator_lease_renewals_total") - before.Sum("vault_sync_operator_lease_renewals_total")) / minutes
 	res.Reissues = after.Sum("vault_sync_operator_lease_reissues_total") - before.Sum("vault_sync_operator_lease_reissues_total")
 	res.VaultLoginsInWindow = after.Sum("vault_sync_operator_vault_requests_total", "kind", "login") - before.Sum("vault_sync_operator_vault_requests_total", "kind", "login")
-	writes := func(m opproc.Metrics) float64 {
+	writes := func(m e2e.Metrics) float64 {
 		return m.Sum("vault_sync_operator_kube_requests_total", "verb", "create|update|patch|delete", "resource", "deployments|secrets|vaultapps|vaultapps/status")
 	}
 	res.KubeWritesPerMinute = (writes(after) - writes(before)) / minutes
@@ -181,15 +166,7 @@ path "sys/leases/revoke/database/creds/bench/*" { capabilities = ["update"] }`);
 }
 
 func dynamicApp(i int) *appv1alpha1.VaultApp {
-	name := fmt.Sprintf("dyn-%d", i)
-	labels := map[string]string{"app": name}
-	return &appv1alpha1.VaultApp{ObjectMeta: metav1.ObjectMeta{Namespace: "dyn", Name: name},
-		Spec: appv1alpha1.VaultAppSpec{
-			DeploymentSpec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels},
-				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
-					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "example.com/app:1"}}}}},
-			Vault: appv1alpha1.VaultSpec{Role: "bench-db", Secrets: []appv1alpha1.SecretRef{
-				{Path: "database/creds/bench", Key: "username", TargetKey: "username"},
-				{Path: "database/creds/bench", Key: "password", TargetKey: "password"}}},
-		}}
+	return e2e.NewVaultApp("dyn", fmt.Sprintf("dyn-%d", i), "bench-db",
+		appv1alpha1.SecretRef{Path: "database/creds/bench", Key: "username", TargetKey: "username"},
+		appv1alpha1.SecretRef{Path: "database/creds/bench", Key: "password", TargetKey: "password"})
 }

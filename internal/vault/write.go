@@ -1,0 +1,159 @@
+package vault
+
+import (
+	"context"
+	"reflect"
+
+	vaultapi "github.com/hashicorp/vault/api"
+)
+
+// Expect is what the caller's own (trusted) record says of a location.
+type Expect struct {
+	// Recorded: the record lists the location (it was claimed before
+	// anything was written there).
+	Recorded bool
+	// Version is the KV v2 version the operator last wrote there (0: none
+	// recorded).
+	Version int
+}
+
+// WriteOwned writes data at loc for owner and returns the KV v2 version it
+// wrote (0 on KV v1). It never takes over data that is not owner's, and it
+// costs one request in the usual cases:
+//
+//   - a new KV v2 secret (not recorded) is created with check-and-set 0,
+//     which fails if anything is there, then stamped with owner's metadata
+//     (two writes, no read);
+//   - a recorded KV v2 secret is updated with check-and-set at the recorded
+//     version (one write, no read);
+//   - otherwise (another version is there, a record without versions) the
+//     metadata is read: it must be owner's, and the write is a
+//     check-and-set at the version seen, so a concurrent writer is detected
+//     instead of overwritten. A recorded location holding exactly data,
+//     unowned, in its first version is the operator's own create whose
+//     metadata stamp was lost (a crash between the two writes): it is
+//     stamped and kept.
+//   - KV v1 has no metadata: an existing secret the record does not list is
+//     a conflict.
+func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, exp Expect) (int, error) {
+	if err := loc.Validate(); err != nil {
+		return 0, err
+	}
+	if err := k.checkSize(loc, data); err != nil {
+		return 0, err
+	}
+	if loc.Version != 2 {
+		return 0, k.writeV1(ctx, loc, data, exp.Recorded)
+	}
+	switch {
+	case exp.Version > 0:
+		if v, err := k.put(ctx, loc, data, exp.Version); !IsCategory(err, CategoryConflict) {
+			return v, err
+		}
+	case !exp.Recorded:
+		if v, err := k.create(ctx, loc, data, owner); !IsCategory(err, CategoryConflict) {
+			return v, err
+		}
+	}
+	return k.writeChecked(ctx, loc, data, owner, exp)
+}
+
+// writeChecked is the write after reading the metadata.
+func (k *KV) writeChecked(ctx context.Context, loc Location, data map[string]any, owner Owner, exp Expect) (int, error) {
+	md, err := k.metadata(ctx, loc)
+	if err != nil {
+		return 0, err
+	}
+	if md == nil { // deleted meanwhile
+		return k.create(ctx, loc, data, owner)
+	}
+	restamp, err := CheckOwner(loc, md.CustomMetadata, owner)
+	if err != nil && exp.Recorded && k.ownUnstampedCreate(ctx, loc, md, data) {
+		restamp, err = true, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if restamp {
+		if err := k.stamp(ctx, loc, OwnerMetadata(owner)); err != nil {
+			return 0, err
+		}
+	}
+	v, err := k.put(ctx, loc, data, md.CurrentVersion)
+	if IsCategory(err, CategoryConflict) {
+		return 0, conflict(loc, "it was changed concurrently by another writer (check-and-set failed); retrying")
+	}
+	return v, err
+}
+
+// ownUnstampedCreate: an unowned secret in its first version holding
+// exactly data, at a location the operator's record claimed before
+// writing, is the operator's own create whose metadata stamp was lost.
+func (k *KV) ownUnstampedCreate(ctx context.Context, loc Location, md *vaultapi.KVMetadata, data map[string]any) bool {
+	if md.CurrentVersion != 1 || md.CustomMetadata[MetaOwner] != nil {
+		return false
+	}
+	cur, err := k.ReadKV(ctx, loc)
+	return err == nil && reflect.DeepEqual(cur.Data, data)
+}
+
+// create writes a new KV v2 secret (check-and-set 0: only if nothing is
+// there) and stamps it with owner's metadata.
+func (k *KV) create(ctx context.Context, loc Location, data map[string]any, owner Owner) (int, error) {
+	v, err := k.put(ctx, loc, data, 0)
+	if err != nil {
+		return 0, err
+	}
+	return v, k.stamp(ctx, loc, OwnerMetadata(owner))
+}
+
+// put is a KV v2 data write with check-and-set; it returns the version written.
+func (k *KV) put(ctx context.Context, loc Location, data map[string]any, cas int) (int, error) {
+	var version int
+	err := k.s.do(ctx, "write", loc.String(), func(c *vaultapi.Client) error {
+		sec, err := c.KVv2(loc.Mount).Put(ctx, loc.Path, data, vaultapi.WithCheckAndSet(cas))
+		if err == nil && sec != nil && sec.VersionMetadata != nil {
+			version = sec.VersionMetadata.Version
+		}
+		return err
+	})
+	return version, err
+}
+
+// writeV1 writes a KV v1 secret; an existing one the record does not list
+// is not the operator's.
+func (k *KV) writeV1(ctx context.Context, loc Location, data map[string]any, recorded bool) error {
+	if !recorded {
+		if _, err := k.ReadKV(ctx, loc); err == nil {
+			return conflict(loc, "a secret exists there that this operator did not write")
+		} else if !IsCategory(err, CategoryNotFound) {
+			return err
+		}
+	}
+	return k.WriteKV(ctx, loc, data)
+}
+
+// Holds reports whether loc still holds what the operator's record says it
+// wrote: on KV v2 the recorded version is the current one and the metadata
+// is owner's (one metadata read); on KV v1 the data equals data (one read).
+// A record written before its data (a crash in between) does not hold.
+func (k *KV) Holds(ctx context.Context, loc Location, owner Owner, exp Expect, data map[string]any) (bool, error) {
+	if err := loc.Validate(); err != nil {
+		return false, err
+	}
+	if loc.Version != 2 {
+		cur, err := k.ReadKV(ctx, loc)
+		if IsCategory(err, CategoryNotFound) {
+			return false, nil
+		}
+		return err == nil && reflect.DeepEqual(cur.Data, data), err
+	}
+	md, err := k.metadata(ctx, loc)
+	if err != nil || md == nil {
+		return false, err
+	}
+	if _, err := CheckOwner(loc, md.CustomMetadata, owner); err != nil {
+		return false, nil
+	}
+	return exp.Version > 0 && md.CurrentVersion == exp.Version, nil
+}
