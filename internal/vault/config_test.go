@@ -40,8 +40,8 @@ func TestCompleteFillsTheConfiguredAuthMethodAndMount(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := tc.cfg.complete(tc.id); got != tc.want {
-				t.Fatalf("complete(%+v) = %+v, want %+v", tc.id, got, tc.want)
+			if got := tc.cfg.Complete(tc.id); got != tc.want {
+				t.Fatalf("Complete(%+v) = %+v, want %+v", tc.id, got, tc.want)
 			}
 		})
 	}

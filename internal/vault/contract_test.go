@@ -37,16 +37,20 @@ func eachBackend(t *testing.T, f func(t *testing.T, b backend)) {
 	})
 }
 
-const (
-	me    = vault.Owner("prod/team/Deployment/web")
-	other = vault.Owner("prod/team/Deployment/api")
+var (
+	me    = vault.Owner{Name: "prod/team/Deployment/web", UID: "uid-web"}
+	other = vault.Owner{Name: "prod/team/Deployment/api", UID: "uid-api"}
+	// namesake is an earlier object of me's name.
+	namesake = vault.Owner{Name: me.Name, UID: "uid-web-before"}
+	// unowned seeds data without owner metadata; nothing seeds nothing.
+	unowned, nothing = vault.Owner{}, vault.Owner{Name: "-"}
 )
 
-// seed stores {"k": value} at path as owner ("-": stores nothing) and
+// seed stores {"k": value} at path as owner (nothing: stores nothing) and
 // resolves path.
 func seed(t *testing.T, b backend, path string, owner vault.Owner, value string) vault.Location {
 	t.Helper()
-	if owner != "-" {
+	if owner != nothing {
 		b.putKV(path, map[string]any{"k": value}, owner)
 	}
 	loc, err := b.ResolveKV(t.Context(), path)
@@ -75,74 +79,6 @@ func TestContractResolveKV(t *testing.T) {
 				loc, err := b.ResolveKV(t.Context(), tc.path)
 				if vault.CategoryOf(err) != tc.wantErr || err == nil && loc != tc.want {
 					t.Fatalf("ResolveKV = %+v, %v; want %+v, %q", loc, err, tc.want, tc.wantErr)
-				}
-			})
-		})
-	}
-}
-
-func TestContractWriteOwned(t *testing.T) {
-	cases := []struct {
-		name    string
-		path    string
-		owner   vault.Owner // of what is stored before; "-": nothing stored
-		known   bool
-		wantErr vault.Category
-	}{
-		{"should write and claim an empty KV v2 path", "secret/data/app", "-", false, ""},
-		{"should overwrite its own KV v2 secret", "secret/data/app", me, false, ""},
-		{"should refuse a KV v2 secret of another owner", "secret/data/app", other, false, vault.CategoryConflict},
-		{"should refuse KV v2 data without an owner", "secret/data/app", "", false, vault.CategoryConflict},
-		{"should refuse KV v2 data without an owner even if the record lists it", "secret/data/app", "", true, vault.CategoryConflict},
-		{"should write an empty KV v1 path", "kv1/app", "-", false, ""},
-		{"should refuse a KV v1 secret the record does not list", "kv1/app", "", false, vault.CategoryConflict},
-		{"should overwrite a KV v1 secret the record lists", "kv1/app", "", true, ""},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			eachBackend(t, func(t *testing.T, b backend) {
-				loc := seed(t, b, tc.path, tc.owner, "before")
-				err := b.WriteOwned(t.Context(), loc, map[string]any{"k": "after"}, me, tc.known)
-				if vault.CategoryOf(err) != tc.wantErr {
-					t.Fatalf("WriteOwned = %v, want %q", err, tc.wantErr)
-				}
-				got, err := b.ReadKV(t.Context(), loc)
-				want := map[bool]string{true: "before", false: "after"}[tc.wantErr != ""]
-				if err != nil || got.Data["k"] != want {
-					t.Fatalf("ReadKV = %+v, %v; want %s", got, err, want)
-				}
-				if loc.Version == 2 && tc.wantErr == "" && got.CustomMetadata[vault.MetaOwner] != string(me) {
-					t.Fatalf("owner metadata = %v", got.CustomMetadata)
-				}
-			})
-		})
-	}
-}
-
-func TestContractDeleteOwned(t *testing.T) {
-	cases := []struct {
-		name     string
-		path     string
-		owner    vault.Owner // "-": nothing stored
-		wantErr  vault.Category
-		wantGone bool
-	}{
-		{"should delete its own KV v2 secret", "secret/data/app", me, "", true},
-		{"should keep a KV v2 secret of another owner", "secret/data/app", other, vault.CategoryConflict, false},
-		{"should keep KV v2 data without an owner", "secret/data/app", "", vault.CategoryConflict, false},
-		{"should accept a KV v2 secret that is already gone", "secret/data/app", "-", "", true},
-		{"should delete a KV v1 secret", "kv1/app", "", "", true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			eachBackend(t, func(t *testing.T, b backend) {
-				loc := seed(t, b, tc.path, tc.owner, "v")
-				if err := b.DeleteOwned(t.Context(), loc, me); vault.CategoryOf(err) != tc.wantErr {
-					t.Fatalf("DeleteOwned = %v, want %q", err, tc.wantErr)
-				}
-				_, err := b.ReadKV(t.Context(), loc)
-				if gone := vault.IsCategory(err, vault.CategoryNotFound); gone != tc.wantGone {
-					t.Fatalf("after DeleteOwned: ReadKV = %v, want gone: %v", err, tc.wantGone)
 				}
 			})
 		})

@@ -22,13 +22,13 @@ func NewTestVault(t *testing.T) *TestVault {
 }
 
 // PutKV stores data at a user path of the "secret" (KV v2) or "kv1"
-// (KV v1) mount as someone else (owner "": no owner metadata), like the
+// (KV v1) mount as someone else (owner.Name "": no owner metadata), like the
 // fake's PutKV.
 func (tv *TestVault) PutKV(path string, data map[string]any, owner Owner) {
 	tv.v.with(func() {
 		if rest, ok := strings.CutPrefix(path, "secret/"); ok {
 			e := &kv2Entry{data: data, version: 1}
-			if owner != "" {
+			if owner.Name != "" {
 				e.custom = OwnerMetadata(owner)
 			}
 			tv.v.kv2["secret/"+strings.TrimPrefix(rest, "data/")] = e

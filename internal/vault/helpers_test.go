@@ -13,11 +13,12 @@ type staticJWT string
 
 func (j staticJWT) JWT(context.Context) (string, error) { return string(j), nil }
 
-// memTokenStore is a TokenStore in memory that counts saves.
+// memTokenStore is a TokenStore in memory that counts saves and deletes.
 type memTokenStore struct {
-	mu     sync.Mutex
-	tokens map[Identity]string
-	saves  int
+	mu      sync.Mutex
+	tokens  map[Identity]string
+	saves   int
+	deletes int
 }
 
 func newMemTokenStore() *memTokenStore { return &memTokenStore{tokens: map[Identity]string{}} }
@@ -34,6 +35,20 @@ func (m *memTokenStore) Save(_ context.Context, id Identity, token string) error
 	m.tokens[id] = token
 	m.saves++
 	return nil
+}
+
+func (m *memTokenStore) Delete(_ context.Context, id Identity) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.tokens, id)
+	m.deletes++
+	return nil
+}
+
+func (m *memTokenStore) deleted() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.deletes
 }
 
 func (m *memTokenStore) saved(id Identity) (string, int) {

@@ -118,7 +118,7 @@ func TestReadKV(t *testing.T) {
 	}{
 		{name: "should read a KV v2 secret with its version and owner", loc: v2App,
 			stored: &kv2Entry{data: map[string]any{"k": "v2"}, version: 4, custom: OwnerMetadata(me)},
-			want:   "v2", wantVersion: 4, wantOwner: string(me)},
+			want:   "v2", wantVersion: 4, wantOwner: me.Name},
 		{name: "should read a KV v1 secret", loc: v1App, want: "v1"},
 		{name: "should report a missing KV v2 secret as not found", loc: Location{Mount: "secret", Version: 2, Path: "none"},
 			wantErr: `not found (path "secret/data/none")`},

@@ -144,3 +144,52 @@ func TestClosedSessionStopsCheckingItsToken(t *testing.T) {
 		t.Fatalf("%d token checks after Close", after-before)
 	}
 }
+
+func TestReleasedLeasesDeleteTheStoredTokenAndStopTheCheck(t *testing.T) {
+	v := newVaultServer(t)
+	withDynamicEngine(v, 60)
+	store := newMemTokenStore()
+	p := newTestPool(t, testConfig(v), WithTokenStore(store), WithTokenCheck(10*time.Millisecond))
+	c := p.Operator()
+	if _, err := c.ReadSecret(t.Context(), dbCreds); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the token is checked", func() bool { return v.sent("GET auth/token/lookup-self") > 0 })
+
+	c.ReleaseLeases(t.Context())
+	if tok, _ := store.saved(c.Identity()); tok != "" || store.deleted() != 1 {
+		t.Fatalf("stored token %q after %d deletes, want it deleted once", tok, store.deleted())
+	}
+	time.Sleep(50 * time.Millisecond) // a check in flight may finish
+	before := v.sent("GET auth/token/lookup-self")
+	time.Sleep(100 * time.Millisecond) // 10 check intervals
+	if after := v.sent("GET auth/token/lookup-self"); after != before {
+		t.Fatalf("%d token checks after the leases were released", after-before)
+	}
+	c.ReleaseLeases(t.Context())
+	if store.deleted() != 1 {
+		t.Fatalf("%d deletes, want 1: a second release has nothing to delete", store.deleted())
+	}
+
+	// A later lease makes the session a holder again: its token is stored anew.
+	if _, err := c.ReadSecret(t.Context(), dbCreds); err != nil {
+		t.Fatal(err)
+	}
+	if tok, saves := store.saved(c.Identity()); tok != "token-1" || saves != 2 {
+		t.Fatalf("store = %q after %d saves, want token-1 stored again", tok, saves)
+	}
+}
+
+func TestReleaseOfASessionThatHoldsNoLeasesDeletesNothing(t *testing.T) {
+	v := newVaultServer(t)
+	v.kv1["kv1/app"] = map[string]any{"k": "v"}
+	store := newMemTokenStore()
+	c, _ := newTestClient(t, v, WithTokenStore(store))
+	if _, err := c.ReadSecret(t.Context(), "kv1/app"); err != nil {
+		t.Fatal(err)
+	}
+	c.ReleaseLeases(t.Context())
+	if store.deleted() != 0 {
+		t.Fatalf("%d deletes for a session that never stored its token", store.deleted())
+	}
+}

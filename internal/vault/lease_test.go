@@ -2,6 +2,7 @@ package vault
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -125,5 +126,44 @@ func TestLeaseErrorTurnsUnknownLeasesIntoNotFound(t *testing.T) {
 				t.Fatalf("category = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestValidateLeaseID(t *testing.T) {
+	for _, id := range []string{"database/creds/app/AbC123", "pki/issue/web/1a-2b"} {
+		if err := ValidateLeaseID(id); err != nil {
+			t.Errorf("ValidateLeaseID(%q) = %v", id, err)
+		}
+	}
+	for id, want := range map[string]string{
+		"":                                   "empty",
+		"database/creds/app/../../../sys/x":  "'..'",
+		"/sys/leases/revoke-prefix/database": "must not start with '/'",
+		"database/creds/app/":                "must not end with '/'",
+		"database//creds":                    "empty segment",
+		"database/creds/app id":              "whitespace",
+	} {
+		err := ValidateLeaseID(id)
+		if !IsCategory(err, CategoryInvalidPath) || !strings.Contains(err.Error(), "invalid lease id") || !strings.Contains(err.Error(), want) {
+			t.Errorf("ValidateLeaseID(%q) = %v, want an invalid lease id: %s", id, err, want)
+		}
+	}
+}
+
+func TestLeaseCallsRefuseAnInvalidLeaseIDWithoutSendingIt(t *testing.T) {
+	v := newVaultServer(t)
+	c, _ := newTestClient(t, v)
+	const id = "database/creds/app/../../../sys/seal"
+	for name, call := range map[string]func() error{
+		"LookupLease": func() error { _, err := c.LookupLease(t.Context(), id); return err },
+		"RenewLease":  func() error { _, err := c.RenewLease(t.Context(), id, time.Minute); return err },
+		"RevokeLease": func() error { return c.RevokeLease(t.Context(), id) },
+	} {
+		if err := call(); !IsCategory(err, CategoryInvalidPath) {
+			t.Errorf("%s(%q) = %v, want an invalid path", name, id, err)
+		}
+	}
+	if got := v.requestsTo(""); len(got) != 0 {
+		t.Fatalf("sent %v", got)
 	}
 }

@@ -35,8 +35,9 @@ type vaultServer struct {
 	kv1        map[string]map[string]any
 	engine     map[string]engineSecret
 	leases     map[string]*leaseState
-	denied     map[string]bool // API paths answering 403 to every token
-	requests   []string        // "METHOD path", in order
+	denied     map[string]bool  // API paths answering 403 to every token
+	requests   []string         // "METHOD path", in order
+	sentBodies []map[string]any // the body of each of requests
 	bodies     map[string]map[string]any
 	namespaces []string // X-Vault-Namespace of every request
 	sealed     bool
@@ -72,6 +73,7 @@ func (v *vaultServer) serve(w http.ResponseWriter, r *http.Request) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.requests = append(v.requests, r.Method+" "+p)
+	v.sentBodies = append(v.sentBodies, body)
 	v.bodies[r.Method+" "+p] = body
 	v.namespaces = append(v.namespaces, r.Header.Get("X-Vault-Namespace"))
 	token := r.Header.Get("X-Vault-Token")
@@ -84,6 +86,9 @@ func (v *vaultServer) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, 403, map[string]any{"errors": []string{"1 error occurred:\n\t* permission denied\n\n"}})
 	case p == "auth/token/lookup-self":
 		reply(w, 200, map[string]any{"data": map[string]any{"id": token, "ttl": v.tokenTTL, "renewable": v.renewable}})
+	case p == "auth/token/revoke-self":
+		delete(v.tokens, token)
+		reply(w, 204, nil)
 	case p == "auth/token/renew-self":
 		reply(w, 200, map[string]any{"auth": map[string]any{"client_token": token, "lease_duration": v.renewTTL, "renewable": true}})
 	case strings.HasPrefix(p, "sys/internal/ui/mounts/"):
@@ -123,6 +128,24 @@ func (v *vaultServer) login(w http.ResponseWriter, mount string, body map[string
 	tok := fmt.Sprintf("token-%d", v.nextToken)
 	v.tokens[tok] = true
 	reply(w, 200, map[string]any{"auth": map[string]any{"client_token": tok, "lease_duration": v.tokenTTL, "renewable": v.renewable}})
+}
+
+// requestsTo lists the requests ("METHOD path") whose path starts with
+// prefix, a KV v2 data write with its check-and-set ("PUT secret/data/app cas=0").
+func (v *vaultServer) requestsTo(prefix string) []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var out []string
+	for i, r := range v.requests {
+		if _, p, _ := strings.Cut(r, " "); !strings.HasPrefix(p, prefix) {
+			continue
+		}
+		if opts, ok := v.sentBodies[i]["options"].(map[string]any); ok && opts["cas"] != nil {
+			r += fmt.Sprintf(" cas=%v", opts["cas"])
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // mountFor is the longest mount containing p.
@@ -170,17 +193,4 @@ func (v *vaultServer) sent(prefix string) int {
 // revokeTokens forgets every token, as `vault token revoke` would.
 func (v *vaultServer) revokeTokens() {
 	v.with(func() { v.tokens = map[string]bool{} })
-}
-
-// requestsTo lists the requests ("METHOD path") whose path starts with prefix.
-func (v *vaultServer) requestsTo(prefix string) []string {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	var out []string
-	for _, r := range v.requests {
-		if _, p, _ := strings.Cut(r, " "); strings.HasPrefix(p, prefix) {
-			out = append(out, r)
-		}
-	}
-	return out
 }

@@ -13,7 +13,7 @@ import (
 // the real client's by internal/vault/contract_test.go; these tests cover
 // what only the fake has: recording, failure injection and token changes.
 
-const owner = vault.Owner("prod/team/Deployment/web")
+var owner = vault.Owner{Name: "prod/team/Deployment/web", UID: "uid-web"}
 
 func TestFakeRecordsWritesDeletesAndReads(t *testing.T) {
 	f := New(vault.Identity{Role: "operator"}).Mount("kv2", 2)
@@ -21,7 +21,7 @@ func TestFakeRecordsWritesDeletesAndReads(t *testing.T) {
 	a, _ := f.ResolveKV(ctx, "kv2/data/a")
 	b, _ := f.ResolveKV(ctx, "secret/b")
 	for _, loc := range []vault.Location{a, b, a} {
-		if err := f.WriteOwned(ctx, loc, map[string]any{"k": "v"}, owner, false); err != nil {
+		if _, err := f.WriteOwned(ctx, loc, map[string]any{"k": "v"}, owner, vault.Expect{}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -62,25 +62,36 @@ func TestFakeFailsTheInjectedOperations(t *testing.T) {
 	ctx := t.Context()
 	loc := f.PutKV("secret/data/app", map[string]any{"k": "v"}, owner)
 	sec, _ := f.ReadSecret(ctx, "database/creds/app")
-	calls := map[string]func() error{
-		"resolve": func() error { _, err := f.ResolveKV(ctx, "secret/data/app"); return err },
-		"read":    func() error { _, err := f.ReadKV(ctx, loc); return err },
-		"write":   func() error { return f.WriteOwned(ctx, loc, nil, owner, true) },
-		"delete":  func() error { return f.DeleteOwned(ctx, loc, owner) },
-		"issue":   func() error { _, err := f.IssueSecret(ctx, "database/creds/app", nil); return err },
-		"lookup":  func() error { _, err := f.LookupLease(ctx, sec.LeaseID); return err },
-		"renew":   func() error { _, err := f.RenewLease(ctx, sec.LeaseID, time.Minute); return err },
-		"revoke":  func() error { return f.RevokeLease(ctx, sec.LeaseID) },
+	// In an order where each cleared call succeeds (delete and revoke
+	// last); op is the operation whose failure is injected.
+	calls := []struct {
+		name, op string
+		call     func() error
+	}{
+		{"ResolveKV", "resolve", func() error { _, err := f.ResolveKV(ctx, "secret/data/app"); return err }},
+		{"ReadKV", "read", func() error { _, err := f.ReadKV(ctx, loc); return err }},
+		{"Holds", "read", func() error {
+			_, err := f.Holds(ctx, loc, owner, vault.Expect{Recorded: true, Version: 1}, nil)
+			return err
+		}},
+		{"WriteOwned", "write", func() error {
+			_, err := f.WriteOwned(ctx, loc, nil, owner, vault.Expect{Recorded: true, Version: 1})
+			return err
+		}},
+		{"IssueSecret", "issue", func() error { _, err := f.IssueSecret(ctx, "database/creds/app", nil); return err }},
+		{"LookupLease", "lookup", func() error { _, err := f.LookupLease(ctx, sec.LeaseID); return err }},
+		{"RenewLease", "renew", func() error { _, err := f.RenewLease(ctx, sec.LeaseID, time.Minute); return err }},
+		{"RevokeLease", "revoke", func() error { return f.RevokeLease(ctx, sec.LeaseID) }},
+		{"DeleteOwned", "delete", func() error { return f.DeleteOwned(ctx, loc, owner) }},
 	}
-	// In an order where each cleared call succeeds (delete and revoke last).
-	for _, op := range []string{"resolve", "read", "write", "issue", "lookup", "renew", "revoke", "delete"} {
-		f.Fail(op, boom)
-		if err := calls[op](); !errors.Is(err, boom) {
-			t.Fatalf("%s with an injected failure = %v", op, err)
+	for _, c := range calls {
+		f.Fail(c.op, boom)
+		if err := c.call(); !errors.Is(err, boom) {
+			t.Fatalf("%s with an injected %s failure = %v", c.name, c.op, err)
 		}
-		f.Fail(op, nil)
-		if err := calls[op](); err != nil {
-			t.Fatalf("%s after the failure was cleared = %v", op, err)
+		f.Fail(c.op, nil)
+		if err := c.call(); err != nil {
+			t.Fatalf("%s after the failure was cleared = %v", c.name, err)
 		}
 	}
 }
