@@ -80,3 +80,26 @@ func TestDescribeNamesTheServiceAccountVaultSees(t *testing.T) {
 		t.Fatalf("Describe(workload) = %q", got)
 	}
 }
+
+// Policy checks and Vault logins must see the same auth mount: every
+// identity the resolver gives is completed with the operator's method
+// and mount.
+func TestIdentitiesAreCompletedWithTheConfiguredAuthMount(t *testing.T) {
+	cfg := vault.Config{AuthMethod: vault.AuthJWT, AuthPath: "oidc-prod"}
+	dep := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web"}}
+	app := &appv1alpha1.VaultApp{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "web"}}
+	app.Spec.Vault.Role = "team-app"
+	for _, r := range []Resolver{
+		{OperatorRole: "vso", Complete: cfg.Complete},
+		{OperatorRole: "vso", Workload: true, PushRole: "push", Complete: cfg.Complete},
+	} {
+		for name, id := range map[string]vault.Identity{"Operator": r.Operator(), "ForDeployment": r.ForDeployment(dep), "ForVaultApp": r.ForVaultApp(app)} {
+			if id.Method != vault.AuthJWT || id.AuthPath != "oidc-prod" {
+				t.Errorf("%s (workload %v) = %+v, want the configured JWT mount oidc-prod", name, r.Workload, id)
+			}
+		}
+	}
+	if id := (Resolver{OperatorRole: "vso"}).Operator(); id != (vault.Identity{Role: "vso"}) {
+		t.Fatalf("Operator without Complete = %+v, want the bare role", id)
+	}
+}

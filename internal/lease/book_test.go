@@ -24,7 +24,19 @@ func TestBookHolders(t *testing.T) {
 		t.Fatalf("holders of a = %v, want api and web", got)
 	}
 
-	b.SetHolder(vault.Identity{}, web, false) // web holds no lease any more, of any identity
+	// web holds no lease any more, of any identity: b has no holder left.
+	if released := b.SetHolder(vault.Identity{}, web, false); !slices.Equal(released, []vault.Identity{idB}) {
+		t.Fatalf("released = %v, want only b (a is still held by api)", released)
+	}
+	if released := b.SetHolder(vault.Identity{}, web, false); len(released) != 0 {
+		t.Fatalf("released again = %v, want none: web held nothing any more", released)
+	}
+	if released := b.SetHolder(idA, web, true); released != nil {
+		t.Fatalf("taking a hold released %v", released)
+	}
+	if released := b.SetHolder(vault.Identity{}, web, false); len(released) != 0 {
+		t.Fatalf("released = %v, want none: api still holds a", released)
+	}
 	if got := b.HoldersOf(idA); !slices.Equal(got, []types.NamespacedName{api}) {
 		t.Fatalf("holders of a after web let go = %v", got)
 	}
@@ -45,7 +57,9 @@ func TestBookForgetsADeletedApp(t *testing.T) {
 	if r, ok := b.Written(secret); !ok || r != `{"current":{}}` {
 		t.Fatalf("Written = %q, %v", r, ok)
 	}
-	b.ForgetApp(app, secret)
+	if released := b.ForgetApp(app, secret); !slices.Equal(released, []vault.Identity{id}) {
+		t.Fatalf("ForgetApp released %v, want %v", released, id)
+	}
 	if _, ok := b.Written(secret); ok || len(b.HoldersOf(id)) != 0 {
 		t.Fatal("a deleted app is still remembered")
 	}

@@ -6,15 +6,13 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
 func pkiIssue() *appv1alpha1.IssueSpec {
 	return &appv1alpha1.IssueSpec{Path: "pki/issue/web", PKI: &appv1alpha1.PKIIssue{CommonName: "web.example.com",
-		AltNames: []string{"a.example.com", "b.example.com"}, IPSANs: []string{"10.0.0.1"}, TTL: &metav1.Duration{Duration: 72 * time.Hour}}}
+		AltNames: []string{"a.example.com", "b.example.com"}, IPSANs: []string{"10.0.0.1"}, TTL: appv1alpha1.NewDuration(72 * time.Hour)}}
 }
 
 func TestIssueParams(t *testing.T) {
@@ -68,13 +66,15 @@ func TestNewIssued(t *testing.T) {
 		want  Issued // Issued time is checked separately
 	}{
 		{name: "should not record a static secret", sec: &vault.SecretData{Data: map[string]any{"k": "v"}}},
-		{name: "should record a lease with its TTL", sec: &vault.SecretData{LeaseID: "db/creds/a/1", LeaseDuration: time.Hour},
-			ok: true, want: Issued{LeaseID: "db/creds/a/1", TTL: 3600}},
+		{name: "should record a lease with its TTL and the names of its keys, never their values",
+			sec: &vault.SecretData{LeaseID: "db/creds/a/1", LeaseDuration: time.Hour, Data: map[string]any{"username": "u", "password": "p"}},
+			ok:  true, want: Issued{LeaseID: "db/creds/a/1", TTL: 3600, Keys: []string{"password", "username"}}},
 		{name: "should record a certificate's notAfter, serial and request", issue: pkiIssue(), ok: true,
 			sec:  &vault.SecretData{Data: map[string]any{"expiration": json.Number("1780272000"), "serial_number": "01:02"}},
-			want: Issued{NotAfter: &notAfter, Serial: "01:02", Request: RequestHash(pkiIssue())}},
+			want: Issued{NotAfter: &notAfter, Serial: "01:02", Request: RequestHash(pkiIssue()), Keys: []string{"expiration", "serial_number"}}},
 		{name: "should record an issued secret without a lease", issue: &appv1alpha1.IssueSpec{Path: "kubernetes/creds/r"}, ok: true,
-			sec: &vault.SecretData{Data: map[string]any{"token": "t"}}, want: Issued{Request: RequestHash(&appv1alpha1.IssueSpec{Path: "kubernetes/creds/r"})}},
+			sec:  &vault.SecretData{Data: map[string]any{"token": "t", "ca": "c"}},
+			want: Issued{Request: RequestHash(&appv1alpha1.IssueSpec{Path: "kubernetes/creds/r"}), Keys: []string{"ca", "token"}}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -96,26 +96,5 @@ func TestNewIssued(t *testing.T) {
 				t.Fatalf("NewIssued = %+v, want %+v", got, tc.want)
 			}
 		})
-	}
-}
-
-func TestRecord(t *testing.T) {
-	if rec := ReadRecord(nil); !rec.Empty() || rec.Encode() != "" {
-		t.Fatalf("record of no Secret = %+v", rec)
-	}
-	rec := Record{Current: map[string]Issued{
-		"database/creds/a": {LeaseID: "database/creds/a/1", TTL: 60},
-		"pki/issue/web":    {Serial: "01:02"},
-	}, Retiring: []string{"database/creds/a/0"}}
-	got := rec.IDs()
-	if len(got) != 2 || got[0] != "database/creds/a/0" || got[1] != "database/creds/a/1" {
-		t.Fatalf("IDs = %v, want the retiring lease and the current one (a certificate has none)", got)
-	}
-	back := ReadRecord(onSecret(rec.Encode()))
-	if !reflect.DeepEqual(back, rec) {
-		t.Fatalf("round trip = %+v, want %+v", back, rec)
-	}
-	if (Record{Retiring: []string{"x"}}).Empty() {
-		t.Fatal("a record with a retiring lease is empty")
 	}
 }

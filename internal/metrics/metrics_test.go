@@ -31,11 +31,12 @@ func TestVaultObserverCountsLoginsAndRequests(t *testing.T) {
 	}
 }
 
-// expirySeries collects the lease expiry gauge by "namespace/vaultapp".
-func expirySeries(t *testing.T) map[string]float64 {
+// series collects a per-VaultApp gauge computed at scrape time by
+// "namespace/vaultapp".
+func series(t *testing.T, c *clockGauge) map[string]float64 {
 	t.Helper()
 	ch := make(chan prometheus.Metric, 100)
-	expiries.Collect(ch)
+	c.Collect(ch)
 	close(ch)
 	out := map[string]float64{}
 	for m := range ch {
@@ -54,7 +55,7 @@ func expirySeries(t *testing.T) map[string]float64 {
 
 func TestLeaseExpiryIsReportedAtScrapeTime(t *testing.T) {
 	SetLeases("team", "billing", 2, time.Now().Add(10*time.Minute))
-	got := expirySeries(t)["team/billing"]
+	got := series(t, expiries)["team/billing"]
 	if got < 595 || got > 600 {
 		t.Fatalf("expiry = %vs, want about 600s", got)
 	}
@@ -63,7 +64,7 @@ func TestLeaseExpiryIsReportedAtScrapeTime(t *testing.T) {
 	}
 
 	SetLeases("team", "billing", 0, time.Time{})
-	if _, ok := expirySeries(t)["team/billing"]; ok {
+	if _, ok := series(t, expiries)["team/billing"]; ok {
 		t.Fatal("an app without leases still has an expiry series")
 	}
 	if n := testutil.CollectAndCount(LeasesActive); n != 0 {
@@ -76,12 +77,20 @@ func TestForgetVaultAppDropsItsSeries(t *testing.T) {
 	VaultAppSyncs.WithLabelValues("team", "gone", "error").Inc()
 	VaultAppSyncs.WithLabelValues("team", "kept", "success").Inc()
 	VaultAppLastSuccess.WithLabelValues("team", "gone").SetToCurrentTime()
+	VaultAppRefreshInterval.WithLabelValues("team", "gone").Set(60)
+	SetRolloutQueued("team", "gone", true)
 	ForgetVaultApp("team", "gone")
 	if n := testutil.CollectAndCount(VaultAppSyncs); n != 1 {
 		t.Fatalf("%d vaultapp_syncs_total series left, want only the kept app's", n)
 	}
 	if n := testutil.CollectAndCount(VaultAppLastSuccess); n != 0 {
 		t.Fatalf("%d last-success series left", n)
+	}
+	if n := testutil.CollectAndCount(VaultAppRefreshInterval); n != 0 {
+		t.Fatalf("%d refresh interval series left", n)
+	}
+	if _, ok := series(t, rollouts)["team/gone"]; ok {
+		t.Fatal("the rollout-queued series of a deleted app is left")
 	}
 }
 

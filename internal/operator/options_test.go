@@ -38,6 +38,12 @@ func TestValidateRefusesMistakes(t *testing.T) {
 			`--vault-identity="pod": must be operator or workload`},
 		{"should refuse an unknown auth method", func(o *Options) { o.Vault.AuthMethod = "ldap" },
 			`--vault-auth-method="ldap": must be kubernetes or jwt`},
+		{"should refuse a negative idle timeout", func(o *Options) { o.VaultClientIdleTimeout = -time.Second },
+			"--vault-client-idle-timeout must not be negative"},
+		{"should refuse a role template ambiguous between namespaces", func(o *Options) { o.AllowedVaultAppRoles = []string{"{{namespace}}-*"} },
+			`--allowed-vaultapp-roles: role template "{{namespace}}-*": "*" is allowed only alone (a partial wildcard is ambiguous between namespaces; list the roles, or use {{namespace}} exactly)`},
+		{"should refuse a path template with a wildcard inside", func(o *Options) { o.AllowedVaultPaths = []string{"secret/*/x"} },
+			`--allowed-vault-paths: path template "secret/*/x": "*" is allowed only alone or as the last segment ("prefix/*")`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -53,6 +59,10 @@ func TestValidateRefusesMistakes(t *testing.T) {
 		func(o *Options) { o.VaultIdentity = IdentityWorkload },
 		func(o *Options) { o.VaultIdentity = "" },
 		func(o *Options) { o.LeaseRenewFraction, o.LeaseRevokeGrace, o.VaultAppRefresh = 0.1, 0, 10*time.Second },
+		func(o *Options) { o.VaultClientIdleTimeout = 0 },
+		func(o *Options) {
+			o.AllowedVaultPaths, o.AllowedVaultAppRoles = []string{"secret/data/{{namespace}}/*"}, []string{"{{namespace}}-app", "*"}
+		},
 	} {
 		o := DefaultOptions()
 		ok(&o)
@@ -78,6 +88,7 @@ func TestBindFlagsParsesEveryFlag(t *testing.T) {
 		"vaultapp-refresh-interval": "1m", "lease-renew-fraction": "0.5", "lease-revoke-grace": "1m",
 		"max-rollouts-per-second": "2.5", "vault-identity": "workload", "workload-push-role": "push-{{namespace}}",
 		"vault-token-store-namespace": "tokens", "vault-token-check-interval": "30s",
+		"operator-namespace": "ops-state", "vault-client-idle-timeout": "10m",
 	}
 	var argv []string
 	for k, v := range args {
@@ -101,6 +112,7 @@ func TestBindFlagsParsesEveryFlag(t *testing.T) {
 		MaxConcurrentReconciles: 4, KubeAPIQPS: 50.5, KubeAPIBurst: 100, VaultAppRefresh: time.Minute, LeaseRenewFraction: 0.5,
 		LeaseRevokeGrace: time.Minute, MaxRolloutsPerSecond: 2.5, VaultIdentity: IdentityWorkload, WorkloadPushRole: "push-{{namespace}}",
 		VaultTokenStoreNamespace: "tokens", VaultTokenCheck: 30 * time.Second,
+		OperatorNamespace: "ops-state", VaultClientIdleTimeout: 10 * time.Minute,
 	}
 	if !reflect.DeepEqual(o, want) {
 		t.Fatalf("parsed\n%+v\nwant\n%+v", o, want)

@@ -57,6 +57,31 @@ func TestSecretTokenStoreSavesAndLoadsATokenPerIdentity(t *testing.T) {
 	}
 }
 
+func TestSecretTokenStoreDeletesOnlyTheIdentitysToken(t *testing.T) {
+	c := clientfake.NewClientBuilder().WithScheme(Scheme()).Build()
+	s := newSecretTokenStore(c)
+	ctx := t.Context()
+	other := storeID
+	other.Role = "other"
+	for _, id := range []vault.Identity{storeID, other} {
+		if err := s.Save(ctx, id, "hvs."+id.Role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Delete(ctx, storeID); err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := s.Load(ctx, storeID); err != nil || tok != "" {
+		t.Fatalf("Load after Delete = %q, %v; want nothing", tok, err)
+	}
+	if tok, _ := s.Load(ctx, other); tok != "hvs.other" {
+		t.Fatalf("another identity's token = %q, want it kept", tok)
+	}
+	if err := s.Delete(ctx, storeID); err != nil {
+		t.Fatalf("deleting a token already gone = %v, want nil", err)
+	}
+}
+
 func TestSecretTokenStoreReportsReadFailures(t *testing.T) {
 	boom := errors.New("apiserver unavailable")
 	c := clientfake.NewClientBuilder().WithScheme(Scheme()).WithInterceptorFuncs(interceptor.Funcs{
@@ -76,20 +101,22 @@ func TestTokenStoreNamespace(t *testing.T) {
 	cases := []struct {
 		name  string
 		flag  string
+		opNS  string // --operator-namespace
 		podNS string
 		sa    string
 		want  string
 	}{
-		{"should use the flag first", "tokens", "ops", "dev/op", "tokens"},
-		{"should keep the flag's opt-out", "-", "ops", "", "-"},
-		{"should use the pod's namespace without the flag", "", "ops", "dev/op", "ops"},
-		{"should use the service account's namespace out of cluster", "", "", "dev/op", "dev"},
-		{"should have no namespace when nothing says one", "", "", "", ""},
+		{"should use the flag first", "tokens", "state", "ops", "dev/op", "tokens"},
+		{"should keep the flag's opt-out", "-", "", "ops", "", "-"},
+		{"should use --operator-namespace without the flag", "", "state", "ops", "dev/op", "state"},
+		{"should use the pod's namespace without either flag", "", "", "ops", "dev/op", "ops"},
+		{"should use the service account's namespace out of cluster", "", "", "", "dev/op", "dev"},
+		{"should have no namespace when nothing says one", "", "", "", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("POD_NAMESPACE", tc.podNS)
-			o := Options{VaultTokenStoreNamespace: tc.flag, VaultServiceAccount: tc.sa}
+			o := Options{VaultTokenStoreNamespace: tc.flag, OperatorNamespace: tc.opNS, VaultServiceAccount: tc.sa}
 			if got := tokenStoreNamespace(o); got != tc.want {
 				t.Fatalf("tokenStoreNamespace = %q, want %q", got, tc.want)
 			}

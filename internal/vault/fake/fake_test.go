@@ -126,3 +126,44 @@ func TestFakeIssuerAndTokenReplacement(t *testing.T) {
 		t.Fatal("the issuer's error was lost")
 	}
 }
+
+func TestFakeRecordsReleases(t *testing.T) {
+	f := New(vault.Identity{Role: "operator"})
+	ctx := t.Context()
+	loc := f.PutKV("secret/data/app", map[string]any{"k": "v"}, owner)
+	if err := f.Release(ctx, loc, owner); err != nil {
+		t.Fatal(err)
+	}
+	if md := f.Metadata(loc); md[vault.MetaReleased] != "true" || md[vault.MetaOwnerUID] != owner.UID {
+		t.Fatalf("Metadata after Release = %v", md)
+	}
+	gone, _ := f.ResolveKV(ctx, "secret/data/gone")
+	if md := f.Metadata(gone); md != nil {
+		t.Fatalf("Metadata of nothing = %v, want nil", md)
+	}
+	if err := f.Release(ctx, vault.Location{Mount: "secret", Version: 2, Path: "../x"}, owner); !vault.IsCategory(err, vault.CategoryInvalidPath) {
+		t.Fatalf("Release of a forged location = %v", err)
+	}
+	f.ReleaseLeases(ctx)
+	f.ReleaseLeases(ctx)
+	if n := f.Released(); n != 2 {
+		t.Fatalf("Released = %d, want 2", n)
+	}
+}
+
+func TestFakeReadSecretOfKVCarriesItsVersion(t *testing.T) {
+	f := New(vault.Identity{Role: "operator"})
+	f.PutKV("kv1/app", map[string]any{"k": "v1"}, vault.Owner{})
+	for path, want := range map[string]int{"kv1/app": 1, "secret/data/none": 0} {
+		sec, err := f.ReadSecret(t.Context(), path)
+		if want == 0 {
+			if !vault.IsCategory(err, vault.CategoryNotFound) {
+				t.Fatalf("ReadSecret(%s) = %+v, %v; want not found", path, sec, err)
+			}
+			continue
+		}
+		if err != nil || sec.KVVersion != want || sec.Data["k"] != "v1" {
+			t.Fatalf("ReadSecret(%s) = %+v, %v", path, sec, err)
+		}
+	}
+}
