@@ -254,3 +254,29 @@ func TestCheckSizeAcceptsUpToTheLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestACreateWhoseStampFailedIsRecognisedByTheNextWrite(t *testing.T) {
+	v := newVaultServer(t)
+	v.denied["secret/metadata/app"] = true
+	c, _ := newTestClient(t, v)
+
+	if _, err := c.WriteOwned(t.Context(), v2App, newData(), me, Expect{}); !IsCategory(err, CategoryPermissionDenied) {
+		t.Fatalf("create with the metadata write refused = %v, want the refusal", err)
+	}
+	v.with(func() {
+		if e := v.kv2["secret/app"]; e == nil || e.version != 1 || e.custom != nil {
+			t.Fatalf("after the failed stamp: %+v, want version 1 unstamped", e)
+		}
+		v.denied["secret/metadata/app"] = false
+	})
+	// The record listed the location before the write (no version known).
+	version, err := c.WriteOwned(t.Context(), v2App, newData(), me, Expect{Recorded: true})
+	if err != nil || version != 2 {
+		t.Fatalf("next write = %d, %v; want version 2", version, err)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if !reflect.DeepEqual(v.kv2["secret/app"].custom, OwnerMetadata(me)) {
+		t.Fatalf("metadata = %v, want the owner stamped", v.kv2["secret/app"].custom)
+	}
+}
