@@ -66,6 +66,7 @@ type SecretTemplate struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +kubebuilder:validation:XValidation:rule="self != '.' && self != '..' && !self.startsWith('..')",message="must not be '.', '..' or start with '..' (the kubelet keeps its own files under such names)"
 	// +required
 	Name string `json:"name"`
 

@@ -113,6 +113,7 @@ type SecretRef struct {
 	// /etc/secrets/vault). Required with key, not allowed without it.
 	// +kubebuilder:validation:MaxLength=253
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +kubebuilder:validation:XValidation:rule="self != '.' && self != '..' && !self.startsWith('..')",message="must not be '.', '..' or start with '..' (the kubelet keeps its own files under such names)"
 	// +optional
 	TargetKey string `json:"targetKey,omitempty"`
 
@@ -141,6 +142,7 @@ type SecretRef struct {
 	// "db_" makes Vault's "password" the Secret key "db_password".
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('..')",message="must not start with '..' (the kubelet keeps its own files under such names)"
 	// +optional
 	Prefix string `json:"prefix,omitempty"`
 }

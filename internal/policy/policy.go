@@ -86,7 +86,9 @@ func (p *Policy) AllowRole(ctx context.Context, namespace, authPath, role string
 	if authPath == "" {
 		authPath = p.DefaultAuthPath
 	}
-	if p.Operator.Name != "" && role == p.Operator.Name && authPath == p.authPath(p.Operator) {
+	// Vault's Kubernetes auth stores role names in lower case: any case of
+	// the operator's role is the operator's role.
+	if p.Operator.Name != "" && strings.EqualFold(role, p.Operator.Name) && authPath == p.authPath(p.Operator) {
 		return &DeniedError{What: "vault role", Value: authPath + "/" + role, Namespace: namespace,
 			Why: "it is the operator's own role, which no VaultApp may use; log in with a role made for the app"}
 	}
@@ -162,8 +164,9 @@ func Render(template, namespace, cluster string) string {
 	return strings.NewReplacer("{{namespace}}", namespace, "{{cluster}}", cluster).Replace(template)
 }
 
-// matchRole: exact, or "*" for every role.
-func matchRole(t, role string) bool { return t == "*" || t == role }
+// matchRole: exact (in any case, as Vault's auth methods match role names),
+// or "*" for every role.
+func matchRole(t, role string) bool { return t == "*" || strings.EqualFold(t, role) }
 
 // matchPath: exact; "*" for every path; "<prefix>/*" for every path below
 // prefix (at least one more segment). Paths are validated (no "..", "."

@@ -72,6 +72,8 @@ func TestRolesAreAllowedOnlyAsGrantedAndNeverTheOperators(t *testing.T) {
 		{"should refuse the granted name at another mount", "team-a", "jwt", "team-a", false},
 		{"should refuse a role whose name extends another namespace's", "team", "jwt", "team-a-app", false},
 		{"should never allow the operator's own role", "billing", "", "vault-sync-operator", false},
+		{"should never allow the operator's own role in another case", "billing", "", "VAULT-SYNC-Operator", false},
+		{"should match a granted role in another case (Vault lower-cases them)", "team-a", "", "TEAM-A", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,9 +88,10 @@ func TestRolesAreAllowedOnlyAsGrantedAndNeverTheOperators(t *testing.T) {
 func TestTheOperatorsRoleIsRefusedEvenWhenGranted(t *testing.T) {
 	p := &Policy{Enforce: true, DefaultAuthPath: "kubernetes", Operator: Role{Name: "vault-sync-operator"},
 		Static: []Grant{{Namespaces: []string{"*"}, Roles: []Role{{Name: "*"}, {AuthPath: "other-mount", Name: "*"}}, Read: []string{"*"}, Write: []string{"*"}}}}
-	err := p.AllowRole(context.Background(), "team-a", "", "vault-sync-operator")
-	if err == nil || !strings.Contains(err.Error(), "operator's own role") {
-		t.Fatalf("AllowRole = %v", err)
+	for _, role := range []string{"vault-sync-operator", "VAULT-SYNC-OPERATOR"} {
+		if err := p.AllowRole(context.Background(), "team-a", "", role); err == nil || !strings.Contains(err.Error(), "operator's own role") {
+			t.Fatalf("AllowRole(%s) = %v", role, err)
+		}
 	}
 	if p.AllowRole(context.Background(), "team-a", "other-mount", "vault-sync-operator") != nil {
 		t.Fatal("a role of the same name at another mount is another role")

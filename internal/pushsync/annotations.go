@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
 
@@ -137,6 +139,10 @@ func ParseSecrets(raw string) ([]SecretSelection, error) {
 	for i, s := range sel {
 		if s.Name == "" {
 			return nil, &ConfigError{Type: ErrTypeInvalidSelection, Err: fmt.Errorf("failed to parse secrets annotation: item %d has no \"name\"", i)}
+		}
+		if msgs := validation.IsDNS1123Subdomain(s.Name); len(msgs) > 0 {
+			return nil, &ConfigError{Type: ErrTypeInvalidSelection, Err: fmt.Errorf(
+				"failed to parse secrets annotation: %q is not a Secret name (%s); only Secrets of the Deployment's own namespace can be named", s.Name, strings.Join(msgs, "; "))}
 		}
 		for _, k := range s.Keys {
 			if k == "" {

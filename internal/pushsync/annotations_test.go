@@ -37,6 +37,8 @@ func TestParseConfig(t *testing.T) {
 			errType: ErrTypeInvalidSelection, errText: `has no "name"`},
 		{name: "should reject unknown fields (typos)", ann: map[string]string{AnnotationPath: "secret/x", AnnotationSecrets: `[{"name":"a","key":["a"]}]`},
 			errType: ErrTypeInvalidJSON, errText: `unknown field "key"`},
+		{name: "should reject a Secret name that is not one (another namespace, traversal)", ann: map[string]string{AnnotationPath: "secret/x", AnnotationSecrets: `[{"name":"team-b/db"}]`},
+			errType: ErrTypeInvalidSelection, errText: `"team-b/db" is not a Secret name`},
 		{name: "should reject a non-boolean preserve-on-delete", ann: map[string]string{AnnotationPath: "secret/x", AnnotationPreserveOnDelete: "yes"},
 			errType: ErrTypeInvalidBool, errText: "must be"},
 	}

@@ -91,11 +91,12 @@ func textData(s *corev1.Secret, keys []string, prefix string) (map[string]string
 	return out, nil
 }
 
-// Hash is a keyed digest of what a sync writes and where. Comparing it
-// with the recorded one tells whether Vault needs a write, without reading
-// Vault; being keyed, the annotation anyone with `view` can read does not
-// let them confirm a guessed value.
-func Hash(key mac.Key, paths []string, writes []Write) string {
+// Hash is a keyed digest of what a sync writes and where, for the
+// Deployment with uid. Comparing it with the recorded one tells whether
+// Vault needs a write, without reading Vault; being keyed and bound to the
+// Deployment, the annotation anyone with `view` can read does not let them
+// confirm a guessed value.
+func Hash(key mac.Key, uid string, paths []string, writes []Write) string {
 	type entry struct {
 		Path string            `json:"p"`
 		Data map[string]string `json:"d"`
@@ -105,5 +106,5 @@ func Hash(key mac.Key, paths []string, writes []Write) string {
 		entries[i] = entry{Path: paths[i], Data: writes[i].Data}
 	}
 	b, _ := json.Marshal(entries) // maps marshal with sorted keys: canonical
-	return "hmac:" + key.Digest([]byte("push-data/v1"), b)
+	return "hmac:" + key.Digest([]byte("push-data/v2"), []byte(uid), b)
 }

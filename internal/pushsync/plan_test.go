@@ -78,17 +78,20 @@ func TestPlan(t *testing.T) {
 func TestHash(t *testing.T) {
 	k := testKey(t, "operator key one, long enough")
 	w := []Write{{Data: map[string]string{"a": "1", "b": "2"}}}
-	h1 := Hash(k, []string{"secret/data/x"}, w)
-	if h1 != Hash(k, []string{"secret/data/x"}, []Write{{Data: map[string]string{"b": "2", "a": "1"}}}) {
+	h1 := Hash(k, "uid", []string{"secret/data/x"}, w)
+	if h1 != Hash(k, "uid", []string{"secret/data/x"}, []Write{{Data: map[string]string{"b": "2", "a": "1"}}}) {
 		t.Fatal("hash depends on map order")
 	}
-	if h1 == Hash(k, []string{"secret/data/y"}, w) {
+	if h1 == Hash(k, "uid", []string{"secret/data/y"}, w) {
 		t.Fatal("hash ignores the path")
 	}
-	if h1 == Hash(k, []string{"secret/data/x"}, []Write{{Data: map[string]string{"a": "1", "b": "3"}}}) {
+	if h1 == Hash(k, "uid", []string{"secret/data/x"}, []Write{{Data: map[string]string{"a": "1", "b": "3"}}}) {
 		t.Fatal("hash ignores values")
 	}
-	if h1 == Hash(testKey(t, "operator key two, long enough"), []string{"secret/data/x"}, w) {
+	if h1 == Hash(k, "another-uid", []string{"secret/data/x"}, w) {
+		t.Fatal("hash is not bound to its Deployment")
+	}
+	if h1 == Hash(testKey(t, "operator key two, long enough"), "uid", []string{"secret/data/x"}, w) {
 		t.Fatal("hash is not keyed: a reader of the annotation could confirm a guessed value")
 	}
 }

@@ -24,8 +24,11 @@ type State struct {
 	// Hash is a keyed digest of what was written where (Digest).
 	Hash      string           `json:"hash"`
 	Locations []vault.Location `json:"locations"`
-	// Versions are the KV v2 versions the operator wrote (or is about to
-	// write: the record is written first), by location (Location.String).
+	// Versions are, by location (Location.String), the locations the
+	// operator is known to have written: on KV v2 with the version of its
+	// last write (or of the one about to happen: the record goes first),
+	// on KV v1 with 0. A location only listed in Locations is claimed: the
+	// operator may have written it, Vault's metadata says whether.
 	Versions map[string]int `json:"versions,omitempty"`
 	// MAC authenticates the rest for one Deployment.
 	MAC string `json:"mac,omitempty"`
@@ -57,13 +60,19 @@ func (s State) Verify(key mac.Key, uid string) bool {
 
 func (s State) macInput(uid string) [][]byte {
 	locs, _ := json.Marshal(s.Locations)
-	versions, _ := json.Marshal(s.Versions) // sorted keys: canonical
+	versions := []byte("{}") // nil and empty are one thing once encoded (omitempty)
+	if len(s.Versions) > 0 {
+		versions, _ = json.Marshal(s.Versions) // sorted keys: canonical
+	}
 	return [][]byte{[]byte("push-record/v2"), []byte(uid), []byte(s.Hash), locs, versions}
 }
 
-// Expect is what the record says of loc, for the Vault client.
+// Expect is what the record says of loc, for the Vault client: listed
+// (claimed), written before (a version is recorded: KV v2's, 0 on KV v1),
+// and the KV v2 version of the last write.
 func (s State) Expect(loc vault.Location) vault.Expect {
-	return vault.Expect{Recorded: slices.Contains(s.Locations, loc), Version: s.Versions[loc.String()]}
+	v, written := s.Versions[loc.String()]
+	return vault.Expect{Claimed: slices.Contains(s.Locations, loc), Written: written, Version: v}
 }
 
 // Encode renders the state for the annotation.

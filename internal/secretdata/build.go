@@ -34,6 +34,9 @@ func Build(entries []appv1alpha1.SecretRef, shape *appv1alpha1.SecretSpec, fetch
 	}
 	for i, t := range shape.Templates {
 		src := templateSource(i, t.Name)
+		if err := checkSecretKey(t.Name); err != nil {
+			return nil, &InvalidEntryError{Entry: src, Reason: fmt.Sprintf("name %q %s", t.Name, err)}
+		}
 		if first, ok := sources[t.Name]; ok {
 			return nil, &KeyConflictError{Key: t.Name, First: first, Second: src}
 		}

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
+	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
 func tmpl(name, text string) v1alpha1.SecretTemplate {
@@ -145,3 +146,12 @@ func TestReasonForMapsEveryErrorToItsConditionReason(t *testing.T) {
 }
 
 func keysOf(m map[string][]byte) []string { return sortedKeys(m) }
+
+func TestATemplateNameThatIsNoSecretKeyIsRefused(t *testing.T) {
+	shape := &appv1alpha1.SecretSpec{Templates: []appv1alpha1.SecretTemplate{{Name: "..data", Template: "x"}}}
+	_, err := Build(nil, shape, Fetched{})
+	var inv *InvalidEntryError
+	if !errors.As(err, &inv) {
+		t.Fatalf("err = %v, want an InvalidEntryError naming the template", err)
+	}
+}

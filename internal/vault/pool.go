@@ -185,10 +185,10 @@ func (p *Pool) evictIdle(ctx context.Context) {
 	}
 	p.mu.Unlock()
 	for _, c := range evicted {
-		c.Close()
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		c.revoke(rctx)
+		c.revoke(rctx) // before Close, which forgets the token
 		cancel()
+		c.Close()
 		p.log.V(1).Info("evicted idle vault client", "vaultRole", c.id.Role, "namespace", c.id.Namespace)
 	}
 }

@@ -72,7 +72,7 @@ func (s *Session) APIClient(ctx context.Context) (*vaultapi.Client, error) {
 	if c, err, ok := s.cached(); ok {
 		return c, err
 	}
-	v, err, _ := s.logins.Do("login", func() (any, error) {
+	ch := s.logins.DoChan("login", func() (any, error) {
 		if c, err, ok := s.cached(); ok { // another caller finished meanwhile
 			return c, err
 		}
@@ -83,10 +83,15 @@ func (s *Session) APIClient(ctx context.Context) (*vaultapi.Client, error) {
 		defer cancel()
 		return s.obtain(lctx)
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case <-ctx.Done(): // this caller gives up; the login goes on for the others
+		return nil, ctx.Err()
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*vaultapi.Client), nil
 	}
-	return v.(*vaultapi.Client), nil
 }
 
 // cached returns the current client, or the remembered login failure; ok

@@ -7,13 +7,17 @@ import (
 	vaultapi "github.com/hashicorp/vault/api"
 )
 
-// Expect is what the caller's own (trusted) record says of a location.
+// Expect is what the caller's own sealed record says of a location. A
+// claim (listed before anything was written) proves nothing about what is
+// there; only a confirmed write does.
 type Expect struct {
-	// Recorded: the record lists the location (it was claimed before
-	// anything was written there).
-	Recorded bool
-	// Version is the KV v2 version the operator last wrote there (0: none
-	// recorded).
+	// Claimed: the record listed the location before the write.
+	Claimed bool
+	// Written: a write of the operator there succeeded before (so its
+	// owner metadata is stamped on KV v2, and on KV v1 the data is its own).
+	Written bool
+	// Version is, on KV v2, the version the operator last wrote or is
+	// writing there (0: unknown).
 	Version int
 }
 
@@ -21,20 +25,18 @@ type Expect struct {
 // wrote (0 on KV v1). It never takes over data that is not owner's, and it
 // costs one request in the usual cases:
 //
-//   - a new KV v2 secret (not recorded) is created with check-and-set 0,
-//     which fails if anything is there, then stamped with owner's metadata
-//     (two writes, no read);
-//   - a recorded KV v2 secret is updated with check-and-set at the recorded
-//     version (one write, no read);
-//   - otherwise (another version is there, a record without versions) the
-//     metadata is read: it must be owner's, and the write is a
-//     check-and-set at the version seen, so a concurrent writer is detected
-//     instead of overwritten. A recorded location holding exactly data,
-//     unowned, in its first version is the operator's own create whose
-//     metadata stamp was lost (a crash between the two writes): it is
-//     stamped and kept.
-//   - KV v1 has no metadata: an existing secret the record does not list is
-//     a conflict.
+//   - KV v2, written before with a known version: check-and-set at that
+//     version (one write, no read); Vault refuses it if anyone wrote since;
+//   - KV v2, never written: create with check-and-set 0, which fails if
+//     anything is there, then stamp owner's metadata (two writes, no read);
+//   - otherwise (the check-and-set failed, or the version is unknown) the
+//     metadata is read: it must be owner's, and the write is a check-and-set
+//     at the version seen, so a concurrent writer is detected instead of
+//     overwritten. A claimed location holding exactly data, unowned, in its
+//     first version is the operator's own create whose stamp was lost (a
+//     crash between the two writes): it is stamped and kept.
+//   - KV v1 has no metadata: an existing secret is the operator's only if
+//     it wrote there before (or, claimed, it holds exactly data).
 func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, owner Owner, exp Expect) (int, error) {
 	if err := loc.Validate(); err != nil {
 		return 0, err
@@ -43,14 +45,14 @@ func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, 
 		return 0, err
 	}
 	if loc.Version != 2 {
-		return 0, k.writeV1(ctx, loc, data, exp.Recorded)
+		return 0, k.writeV1(ctx, loc, data, exp)
 	}
 	switch {
-	case exp.Version > 0:
+	case exp.Written && exp.Version > 0:
 		if v, err := k.put(ctx, loc, data, exp.Version); !IsCategory(err, CategoryConflict) {
 			return v, err
 		}
-	case !exp.Recorded:
+	case !exp.Written:
 		if v, err := k.create(ctx, loc, data, owner); !IsCategory(err, CategoryConflict) {
 			return v, err
 		}
@@ -68,7 +70,7 @@ func (k *KV) writeChecked(ctx context.Context, loc Location, data map[string]any
 		return k.create(ctx, loc, data, owner)
 	}
 	restamp, err := CheckOwner(loc, md.CustomMetadata, owner)
-	if err != nil && exp.Recorded && k.ownUnstampedCreate(ctx, loc, md, data) {
+	if err != nil && exp.Claimed && k.ownUnstampedCreate(ctx, loc, md, data) {
 		restamp, err = true, nil
 	}
 	if err != nil {
@@ -120,13 +122,16 @@ func (k *KV) put(ctx context.Context, loc Location, data map[string]any, cas int
 	return version, err
 }
 
-// writeV1 writes a KV v1 secret; an existing one the record does not list
-// is not the operator's.
-func (k *KV) writeV1(ctx context.Context, loc Location, data map[string]any, recorded bool) error {
-	if !recorded {
-		if _, err := k.ReadKV(ctx, loc); err == nil {
+// writeV1 writes a KV v1 secret. An existing one is the operator's only if
+// it wrote there before, or the location was claimed and holds exactly
+// data (its own write whose confirmation was lost).
+func (k *KV) writeV1(ctx context.Context, loc Location, data map[string]any, exp Expect) error {
+	if !exp.Written {
+		cur, err := k.ReadKV(ctx, loc)
+		switch {
+		case err == nil && !(exp.Claimed && reflect.DeepEqual(cur.Data, data)):
 			return conflict(loc, "a secret exists there that this operator did not write")
-		} else if !IsCategory(err, CategoryNotFound) {
+		case err != nil && !IsCategory(err, CategoryNotFound):
 			return err
 		}
 	}
@@ -134,26 +139,33 @@ func (k *KV) writeV1(ctx context.Context, loc Location, data map[string]any, rec
 }
 
 // Holds reports whether loc still holds what the operator's record says it
-// wrote: on KV v2 the recorded version is the current one and the metadata
-// is owner's (one metadata read); on KV v1 the data equals data (one read).
-// A record written before its data (a crash in between) does not hold.
+// wrote, with one read: on KV v2 with a known version, the metadata (the
+// version is the recorded one, the owner is owner); otherwise the data
+// itself (equal to data, and on KV v2 owner's). A record written before
+// its data (a crash in between) does not hold.
 func (k *KV) Holds(ctx context.Context, loc Location, owner Owner, exp Expect, data map[string]any) (bool, error) {
 	if err := loc.Validate(); err != nil {
 		return false, err
 	}
-	if loc.Version != 2 {
-		cur, err := k.ReadKV(ctx, loc)
-		if IsCategory(err, CategoryNotFound) {
-			return false, nil
+	if loc.Version == 2 && exp.Written && exp.Version > 0 {
+		md, err := k.metadata(ctx, loc)
+		if err != nil || md == nil {
+			return false, err
 		}
-		return err == nil && reflect.DeepEqual(cur.Data, data), err
+		_, owned := CheckOwner(loc, md.CustomMetadata, owner)
+		return owned == nil && md.CurrentVersion == exp.Version, nil
 	}
-	md, err := k.metadata(ctx, loc)
-	if err != nil || md == nil {
-		return false, err
-	}
-	if _, err := CheckOwner(loc, md.CustomMetadata, owner); err != nil {
+	cur, err := k.ReadKV(ctx, loc)
+	if IsCategory(err, CategoryNotFound) {
 		return false, nil
 	}
-	return exp.Version > 0 && md.CurrentVersion == exp.Version, nil
+	if err != nil {
+		return false, err
+	}
+	if loc.Version == 2 {
+		if _, err := CheckOwner(loc, cur.CustomMetadata, owner); err != nil {
+			return false, nil
+		}
+	}
+	return reflect.DeepEqual(cur.Data, data), nil
 }

@@ -52,10 +52,10 @@ func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, rec pu
 		}
 		r.Events.Normal(dep, v1alpha1.ReasonPreserved, "kept vault data (preserve-on-delete): "+joinLocations(rec.Trusted.Locations))
 	case !preserve:
-		if _, err := r.deleteLocations(ctx, dep, kv, rec.Trusted.Locations, true); err != nil {
+		if _, err := r.deleteLocations(ctx, dep, kv, rec.Trusted.Locations, rec.Trusted); err != nil {
 			return err
 		}
-		if _, err := r.deleteLocations(ctx, dep, kv, rec.Unverified, false); err != nil {
+		if _, err := r.deleteLocations(ctx, dep, kv, rec.Unverified, pushsync.State{}); err != nil {
 			return err
 		}
 	}
@@ -68,16 +68,16 @@ func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, rec pu
 
 // deleteLocations removes recorded locations and returns the paths
 // removed. Each is first checked: a clean path that Vault's mount table
-// serves with the recorded KV version, allowed by the policy, and — for a
-// location from an unverified record — a KV v2 secret (its metadata must
-// prove this Deployment wrote it; KV v1 has no metadata to prove anything,
-// so it is left alone). Ownership is checked by Vault's metadata on every
-// KV v2 delete. The first failure to delete stops it and is returned (the
-// record still lists everything, so a retry finishes the job).
-func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, locs []vault.Location, verified bool) ([]string, error) {
+// serves with the recorded KV version, allowed by the policy, and — KV v1
+// having no metadata to prove anything — on KV v1 a write the trusted
+// record confirms (a location only claimed, or from an unverified record,
+// is left alone). Ownership is checked by Vault's metadata on every KV v2
+// delete. The first failure to delete stops it and is returned (the record
+// still lists everything, so a retry finishes the job).
+func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, locs []vault.Location, rec pushsync.State) ([]string, error) {
 	var removed, left []string
 	for _, l := range locs {
-		if ok, err := r.deletable(ctx, dep, kv, l, verified); err != nil {
+		if ok, err := r.deletable(ctx, dep, kv, l, rec.Expect(l).Written); err != nil {
 			return removed, err
 		} else if !ok {
 			left = append(left, l.String())
@@ -108,16 +108,17 @@ func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment
 	return removed, nil
 }
 
-// deletable checks a recorded location before it is deleted; an error is
-// a Vault failure to retry.
-func (r *Reconciler) deletable(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, l vault.Location, verified bool) (bool, error) {
+// deletable checks a recorded location before it is deleted (written: the
+// trusted record confirms a write there); an error is a Vault failure to
+// retry.
+func (r *Reconciler) deletable(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, l vault.Location, written bool) (bool, error) {
 	if err := kv.VerifyLocation(ctx, l); err != nil {
 		if vault.IsCategory(err, vault.CategoryInvalidPath) || vault.IsCategory(err, vault.CategoryPermissionDenied) {
 			return false, nil
 		}
 		return false, err
 	}
-	if !verified && l.Version != 2 {
+	if !written && l.Version != 2 {
 		return false, nil
 	}
 	if err := r.Policy.AllowPath(ctx, dep.Namespace, l.String(), policy.Write); err != nil {

@@ -134,3 +134,25 @@ func TestOwnershipFollowsTheObjectNotJustItsName(t *testing.T) {
 		t.Fatalf("not restamped for its new owner: %v", md)
 	}
 }
+
+// A location the record only claimed (listed before a write that Vault
+// refused) proves nothing: retries keep refusing to overwrite what is
+// there, KV v1 and KV v2 alike, and deleting the Deployment deletes none of it.
+func TestAClaimNeverMakesForeignDataOurs(t *testing.T) {
+	for _, path := range []string{"kv1/shared", "secret/data/shared"} {
+		w := newWorld(t, secret("db", "user", "mallory"), deployment("web", pathAnn(path), "db"))
+		w.vault.PutKV(path+"/db", map[string]any{"user": "team-b"}, vault.Owner{})
+		for range 3 {
+			if _, err := w.reconcile("web"); err == nil {
+				t.Fatalf("%s: wrote over data it never wrote", path)
+			}
+		}
+		_ = w.c.Delete(context.Background(), w.deployment("web"))
+		if _, err := w.reconcile("web"); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.kv(path + "/db"); got["user"] != "team-b" {
+			t.Fatalf("%s: foreign data = %v", path, got)
+		}
+	}
+}

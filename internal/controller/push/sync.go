@@ -128,7 +128,7 @@ func (r *Reconciler) locate(ctx context.Context, p *pass) (bool, error) {
 			return false, err
 		}
 	}
-	p.hash = pushsync.Hash(r.Key, paths, p.writes)
+	p.hash = pushsync.Hash(r.Key, string(p.dep.UID), paths, p.writes)
 	return false, nil
 }
 

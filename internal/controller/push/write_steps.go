@@ -50,23 +50,22 @@ func (r *Reconciler) skipUnchanged(ctx context.Context, p *pass) (bool, error) {
 
 // recordIntent records, before anything is written, the locations about to
 // be written (with those recorded before, until they are removed), the new
-// hash and the KV v2 versions the writes will create, and the finalizer:
-// one patch. A Deployment deleted at any moment after a write still has its
-// finalizer and a record of what to clean up.
+// hash, the KV v2 versions the writes of known locations will create, and
+// the finalizer: one patch. A Deployment deleted at any moment after a
+// write still has its finalizer and a record of what to clean up. A new
+// location is only claimed: the claim proves nothing about what is there.
 func (r *Reconciler) recordIntent(ctx context.Context, p *pass) (bool, error) {
 	p.versions = map[string]int{}
-	for _, l := range p.locs {
-		if l.Version == 2 {
-			p.versions[l.String()] = p.recorded.Versions[l.String()] + 1
+	for _, l := range p.recorded.Locations {
+		if v, written := p.recorded.Versions[l.String()]; written {
+			if l.Version == 2 && slices.Contains(p.locs, l) {
+				v++ // the version this sync's write will create
+			}
+			p.versions[l.String()] = v
 		}
 	}
 	intent := pushsync.State{Hash: p.hash, Locations: append(slices.Clone(p.recorded.Locations), newLocations(p.recorded.Locations, p.locs)...),
 		Versions: maps.Clone(p.versions)}
-	for _, l := range p.recorded.Stale(p.locs) {
-		if v, ok := p.recorded.Versions[l.String()]; ok {
-			intent.Versions[l.String()] = v
-		}
-	}
 	if err := r.record(ctx, p.dep, intent, true); err != nil {
 		return false, err
 	}
@@ -89,14 +88,14 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 				return false, vaultOpError("read", err)
 			}
 		}
-		v, err := p.kv.WriteOwned(ctx, loc, toAny(w.Data), r.owner(p.dep), p.recorded.Expect(loc))
+		exp := p.recorded.Expect(loc)
+		exp.Claimed = true // recordIntent listed it before this write
+		v, err := p.kv.WriteOwned(ctx, loc, toAny(w.Data), r.owner(p.dep), exp)
 		if err != nil {
 			r.dirty.Store(keyOf(p.dep), true)
 			return false, vaultOpError("write", err)
 		}
-		if loc.Version == 2 {
-			p.versions[loc.String()] = v
-		}
+		r.confirm(p, loc, v, exp)
 		p.written = append(p.written, loc.String())
 	}
 	if p.verify {
@@ -105,17 +104,31 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 	return false, nil
 }
 
+// confirm records a successful write in the versions the record keeps.
+// A KV v2 secret created by this sync stays only claimed: its owner
+// metadata proves it is the operator's, and recording its version would
+// cost a second patch (the next change reads the metadata once instead).
+// A KV v1 secret has no metadata: its write is recorded.
+func (r *Reconciler) confirm(p *pass, loc vault.Location, version int, exp vault.Expect) {
+	switch {
+	case loc.Version != 2:
+		p.versions[loc.String()] = 0
+	case exp.Written || slices.Contains(p.recorded.Locations, loc):
+		p.versions[loc.String()] = version
+	}
+}
+
 // removeStale removes what was written before at locations no longer
 // wanted: those of the trusted record, and those of an unverified one that
 // Vault proves this Deployment wrote.
 func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
 	var err error
-	p.removed, err = r.deleteLocations(ctx, p.dep, p.kv, p.state.Stale(p.locs), true)
+	p.removed, err = r.deleteLocations(ctx, p.dep, p.kv, p.state.Stale(p.locs), p.recorded)
 	if err != nil {
 		return false, err
 	}
 	unverified := pushsync.State{Locations: p.unverified}.Stale(p.locs)
-	removed, err := r.deleteLocations(ctx, p.dep, p.kv, unverified, false)
+	removed, err := r.deleteLocations(ctx, p.dep, p.kv, unverified, pushsync.State{})
 	p.removed = append(p.removed, removed...)
 	return false, err
 }
@@ -124,5 +137,11 @@ func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
 // what recordIntent announced (no stale location, the versions expected).
 func (r *Reconciler) recordSynced(ctx context.Context, p *pass) (bool, error) {
 	r.seen.Store(keyOf(p.dep), true)
-	return false, r.record(ctx, p.dep, pushsync.State{Hash: p.hash, Locations: p.locs, Versions: p.versions}, true)
+	versions := map[string]int{}
+	for _, l := range p.locs {
+		if v, ok := p.versions[l.String()]; ok {
+			versions[l.String()] = v
+		}
+	}
+	return false, r.record(ctx, p.dep, pushsync.State{Hash: p.hash, Locations: p.locs, Versions: versions}, true)
 }

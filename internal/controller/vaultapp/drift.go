@@ -34,7 +34,7 @@ func (r *Reconciler) driftOf(app *appv1alpha1.VaultApp, existing, want *corev1.S
 	if existing == nil {
 		return drift{kind: "deleted"}
 	}
-	if dataVersion(r.Key, existing.Data) == app.Status.SecretVersion {
+	if dataVersion(r.Key, app, existing.Data) == app.Status.SecretVersion {
 		return drift{}
 	}
 	d := drift{kind: "edited"}

@@ -82,7 +82,7 @@ func (r *Reconciler) reconcileSecret(ctx context.Context, p *pass) (ctrl.Result,
 		return ctrl.Result{}, err
 	}
 	r.reportDrift(app, drift)
-	r.recordVersions(app, p, dataVersion(r.Key, vd.data), sourceVersion(r.Key, vd.fetched))
+	r.recordVersions(app, p, dataVersion(r.Key, app, vd.data), sourceVersion(r.Key, app, vd.fetched))
 	mark(app, appv1alpha1.ConditionSecretsSynced, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
 		fmt.Sprintf("%d key(s) from vault in secret %s", len(vd.data), name))
 	r.recordLeases(ctx, app, vd)
@@ -162,19 +162,21 @@ func (r *Reconciler) applySecret(ctx context.Context, app *appv1alpha1.VaultApp,
 
 // dataVersion is the hash put in the pod template annotation and the
 // status: it changes exactly when the Secret's content changes. It is
-// keyed, so readers of the Deployment or the VaultApp (`view`) cannot
-// confirm a guessed value with it.
-func dataVersion(key mac.Key, data map[string][]byte) string {
-	parts := make([][]byte, 0, 1+2*len(data))
-	parts = append(parts, []byte("secret-version/v1"))
+// keyed, and bound to the VaultApp, so readers of the Deployment or the
+// VaultApp (`view`) cannot confirm a guessed value with it, not even by
+// making a VaultApp of their own hold the guess.
+func dataVersion(key mac.Key, app *appv1alpha1.VaultApp, data map[string][]byte) string {
+	parts := make([][]byte, 0, 2+2*len(data))
+	parts = append(parts, []byte("secret-version/v2"), []byte(app.UID))
 	for _, k := range slices.Sorted(maps.Keys(data)) {
 		parts = append(parts, []byte(k), data[k])
 	}
 	return key.Digest(parts...)
 }
 
-// sourceVersion is a keyed hash of the values read from Vault.
-func sourceVersion(key mac.Key, fetched secretdata.Fetched) string {
+// sourceVersion is a keyed hash of the values read from Vault, bound to
+// the VaultApp like dataVersion.
+func sourceVersion(key mac.Key, app *appv1alpha1.VaultApp, fetched secretdata.Fetched) string {
 	b, _ := json.Marshal(fetched) // maps marshal with sorted keys: canonical
-	return key.Digest([]byte("source-version/v1"), b)
+	return key.Digest([]byte("source-version/v2"), []byte(app.UID), b)
 }

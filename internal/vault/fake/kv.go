@@ -107,7 +107,7 @@ func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[strin
 	switch {
 	case exists && loc.Version == 2:
 		restamp, err := vault.CheckOwner(loc, e.custom, owner)
-		if err != nil && exp.Recorded && e.version == 1 && e.custom[vault.MetaOwner] == nil && reflect.DeepEqual(e.data, data) {
+		if err != nil && exp.Claimed && e.version == 1 && e.custom[vault.MetaOwner] == nil && reflect.DeepEqual(e.data, data) {
 			restamp, err = true, nil // the operator's own create whose stamp was lost
 		}
 		if err != nil {
@@ -116,7 +116,7 @@ func (f *Vault) WriteOwned(_ context.Context, loc vault.Location, data map[strin
 		if restamp {
 			e.custom = vault.OwnerMetadata(owner)
 		}
-	case exists && !exp.Recorded:
+	case exists && !exp.Written && !(exp.Claimed && reflect.DeepEqual(e.data, data)):
 		return 0, &vault.Error{Category: vault.CategoryConflict, Op: "write", Path: loc.String(),
 			Err: errors.New("a secret exists there that this operator did not write")}
 	}
@@ -141,17 +141,20 @@ func (f *Vault) Holds(_ context.Context, loc vault.Location, owner vault.Owner, 
 	if err := f.failure("read"); err != nil {
 		return false, err
 	}
+	f.reads[loc.String()]++
 	e, ok := f.kv[loc]
 	if !ok {
 		return false, nil
 	}
-	if loc.Version != 2 {
-		return reflect.DeepEqual(e.data, data), nil
+	if loc.Version == 2 {
+		if _, err := vault.CheckOwner(loc, e.custom, owner); err != nil {
+			return false, nil
+		}
+		if exp.Written && exp.Version > 0 {
+			return e.version == exp.Version, nil
+		}
 	}
-	if _, err := vault.CheckOwner(loc, e.custom, owner); err != nil {
-		return false, nil
-	}
-	return exp.Version > 0 && e.version == exp.Version, nil
+	return reflect.DeepEqual(e.data, data), nil
 }
 
 func (f *Vault) DeleteOwned(_ context.Context, loc vault.Location, owner vault.Owner) error {
