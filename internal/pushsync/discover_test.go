@@ -82,19 +82,21 @@ func TestStateExpectAndStale(t *testing.T) {
 	a := vault.Location{Mount: "secret", Version: 2, Path: "a"}
 	b := vault.Location{Mount: "secret", Version: 2, Path: "b"}
 	v1 := vault.Location{Mount: "kv1", Version: 1, Path: "a"}
-	s := State{Locations: []vault.Location{a, b, v1}, Versions: map[string]int{a.String(): 3}}
+	v1Claimed := vault.Location{Mount: "kv1", Version: 1, Path: "b"}
+	s := State{Locations: []vault.Location{a, b, v1, v1Claimed}, Versions: map[string]int{a.String(): 3, v1.String(): 0}}
 	for loc, want := range map[vault.Location]vault.Expect{
-		a:                                        {Recorded: true, Version: 3},
-		b:                                        {Recorded: true},
-		v1:                                       {Recorded: true},
+		a:                                        {Claimed: true, Written: true, Version: 3},
+		b:                                        {Claimed: true},
+		v1:                                       {Claimed: true, Written: true},
+		v1Claimed:                                {Claimed: true},
 		{Mount: "secret", Version: 2, Path: "c"}: {},
 	} {
 		if got := s.Expect(loc); got != want {
 			t.Errorf("Expect(%s) = %+v, want %+v", loc, got, want)
 		}
 	}
-	if got := s.Stale([]vault.Location{b}); !slices.Equal(got, []vault.Location{a, v1}) {
-		t.Fatalf("Stale = %v, want a and kv1/a", got)
+	if got := s.Stale([]vault.Location{b}); !slices.Equal(got, []vault.Location{a, v1, v1Claimed}) {
+		t.Fatalf("Stale = %v, want a, kv1/a and kv1/b", got)
 	}
 	if got := (State{}).Stale([]vault.Location{a}); got != nil {
 		t.Fatalf("Stale of an empty record = %v", got)

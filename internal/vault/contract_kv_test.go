@@ -22,24 +22,31 @@ type writeContractCase struct {
 }
 
 func TestContractWriteOwned(t *testing.T) {
-	recorded := func(v int) vault.Expect { return vault.Expect{Recorded: true, Version: v} }
+	written := func(v int) vault.Expect { return vault.Expect{Claimed: true, Written: true, Version: v} }
+	claimed := func(v int) vault.Expect { return vault.Expect{Claimed: true, Version: v} }
 	cases := []writeContractCase{
 		{"should create and claim an empty KV v2 path", "secret/data/app", nothing, "", vault.Expect{}, "", 1},
-		{"should update its own KV v2 secret at the recorded version", "secret/data/app", me, "before", recorded(1), "", 2},
-		{"should update its own KV v2 secret whose recorded version is stale", "secret/data/app", me, "before", recorded(5), "", 2},
+		{"should update its own KV v2 secret at the written version", "secret/data/app", me, "before", written(1), "", 2},
+		{"should update its own KV v2 secret whose written version is stale", "secret/data/app", me, "before", written(5), "", 2},
 		{"should update its own KV v2 secret the record does not list", "secret/data/app", me, "before", vault.Expect{}, "", 2},
-		{"should update its own KV v2 secret recorded without a version", "secret/data/app", me, "before", recorded(0), "", 2},
-		{"should create a recorded KV v2 secret deleted in Vault", "secret/data/app", nothing, "", recorded(1), "", 1},
+		{"should update its own KV v2 secret written without a known version", "secret/data/app", me, "before", written(0), "", 2},
+		{"should update its own KV v2 secret the record only claims", "secret/data/app", me, "before", claimed(1), "", 2},
+		{"should create a written KV v2 secret deleted in Vault", "secret/data/app", nothing, "", written(1), "", 1},
+		{"should create a claimed KV v2 secret never written", "secret/data/app", nothing, "", claimed(1), "", 1},
 		{"should restamp its own KV v2 secret written without an owner UID", "secret/data/app", vault.Owner{Name: me.Name}, "before", vault.Expect{}, "", 2},
-		{"should recognise its own KV v2 create whose stamp was lost by its content", "secret/data/app", unowned, "after", recorded(0), "", 2},
+		{"should recognise its own KV v2 create whose stamp was lost by its content", "secret/data/app", unowned, "after", claimed(0), "", 2},
+		{"should recognise its own KV v2 create whose stamp was lost at the claimed version", "secret/data/app", unowned, "after", claimed(1), "", 2},
 		{"should refuse a KV v2 secret of another owner", "secret/data/app", other, "before", vault.Expect{}, vault.CategoryConflict, 1},
+		{"should refuse a KV v2 secret of another owner at the version a claim recorded", "secret/data/app", other, "before", claimed(1), vault.CategoryConflict, 1},
 		{"should refuse a KV v2 secret of a namesake that did not release it", "secret/data/app", namesake, "before", vault.Expect{}, vault.CategoryConflict, 1},
 		{"should refuse KV v2 data without an owner", "secret/data/app", unowned, "before", vault.Expect{}, vault.CategoryConflict, 1},
 		{"should refuse foreign KV v2 data without an owner even if it holds the same data", "secret/data/app", unowned, "after", vault.Expect{}, vault.CategoryConflict, 1},
-		{"should refuse KV v2 data without an owner the record lists if its content differs", "secret/data/app", unowned, "before", recorded(0), vault.CategoryConflict, 1},
+		{"should refuse KV v2 data without an owner the record claims if its content differs", "secret/data/app", unowned, "before", claimed(1), vault.CategoryConflict, 1},
 		{"should write an empty KV v1 path", "kv1/app", nothing, "", vault.Expect{}, "", 0},
 		{"should refuse a KV v1 secret the record does not list", "kv1/app", unowned, "before", vault.Expect{}, vault.CategoryConflict, 0},
-		{"should overwrite a KV v1 secret the record lists", "kv1/app", unowned, "before", recorded(0), "", 0},
+		{"should refuse a KV v1 secret the record only claims", "kv1/app", unowned, "before", claimed(0), vault.CategoryConflict, 0},
+		{"should rewrite a KV v1 secret the record claims holding exactly the data", "kv1/app", unowned, "after", claimed(0), "", 0},
+		{"should overwrite a KV v1 secret the record says it wrote", "kv1/app", unowned, "before", written(0), "", 0},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) { eachBackend(t, tc.run) })
@@ -95,6 +102,8 @@ func TestContractDeleteOwned(t *testing.T) {
 }
 
 func TestContractHolds(t *testing.T) {
+	written := func(v int) vault.Expect { return vault.Expect{Claimed: true, Written: true, Version: v} }
+	claimed := vault.Expect{Claimed: true}
 	eachBackend(t, func(t *testing.T, b backend) {
 		ctx := t.Context()
 		v2 := seed(t, b, "secret/data/app", nothing, "")
@@ -115,15 +124,17 @@ func TestContractHolds(t *testing.T) {
 			data  map[string]any
 			want  bool
 		}{
-			{"its own KV v2 secret at the recorded version", v2, me, vault.Expect{Recorded: true, Version: version}, after(), true},
-			{"a KV v2 secret at another version", v2, me, vault.Expect{Recorded: true, Version: version + 1}, after(), false},
-			{"a KV v2 location recorded without a version", v2, me, vault.Expect{Recorded: true}, after(), false},
-			{"a KV v2 secret of another owner", v2, other, vault.Expect{Recorded: true, Version: version}, after(), false},
-			{"unowned KV v2 data", foreign, me, vault.Expect{Recorded: true, Version: 1}, after(), false},
-			{"a KV v2 secret that is gone", v2.Child("none"), me, vault.Expect{Recorded: true, Version: 1}, after(), false},
-			{"a KV v1 secret holding the data", v1, me, vault.Expect{Recorded: true}, after(), true},
-			{"a KV v1 secret holding other data", v1, me, vault.Expect{Recorded: true}, map[string]any{"k": "x"}, false},
-			{"a KV v1 secret that is gone", v1.Child("none"), me, vault.Expect{Recorded: true}, after(), false},
+			{"its own KV v2 secret at the written version", v2, me, written(version), after(), true},
+			{"a KV v2 secret at another version", v2, me, written(version + 1), after(), false},
+			{"its own KV v2 secret the record only claims, holding the data", v2, me, claimed, after(), true},
+			{"its own KV v2 secret the record only claims, holding other data", v2, me, claimed, map[string]any{"k": "x"}, false},
+			{"a KV v2 secret of another owner", v2, other, written(version), after(), false},
+			{"unowned KV v2 data at the written version", foreign, me, written(1), after(), false},
+			{"unowned KV v2 data holding the data at a claimed version", foreign, me, vault.Expect{Claimed: true, Version: 1}, after(), false},
+			{"a KV v2 secret that is gone", v2.Child("none"), me, written(1), after(), false},
+			{"a KV v1 secret holding the data", v1, me, written(0), after(), true},
+			{"a KV v1 secret holding other data", v1, me, written(0), map[string]any{"k": "x"}, false},
+			{"a KV v1 secret that is gone", v1.Child("none"), me, written(0), after(), false},
 		}
 		for _, tc := range cases {
 			if held, err := b.Holds(ctx, tc.loc, tc.owner, tc.exp, tc.data); held != tc.want || err != nil {

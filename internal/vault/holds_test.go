@@ -7,37 +7,49 @@ import (
 )
 
 func TestHolds(t *testing.T) {
+	written := func(v int) Expect { return Expect{Claimed: true, Written: true, Version: v} }
 	cases := []struct {
 		name     string
 		loc      Location
 		exp      Expect
 		existing *kv2Entry
 		kv1      map[string]any
-		denied   bool
-		want     bool
-		wantErr  Category
-		wantSent []string
+		// deniedMetadata, deniedData: Vault refuses the metadata, the data read.
+		deniedMetadata, deniedData bool
+		want                       bool
+		wantErr                    Category
+		wantSent                   []string
 	}{
-		{name: "should hold its own KV v2 secret at the recorded version, from the metadata alone", loc: v2App,
-			exp: Expect{Recorded: true, Version: 3}, existing: &kv2Entry{data: map[string]any{"k": "changed"}, version: 3, custom: OwnerMetadata(me)},
+		{name: "should hold its own KV v2 secret at the written version, from the metadata alone", loc: v2App,
+			exp: written(3), existing: &kv2Entry{data: map[string]any{"k": "changed"}, version: 3, custom: OwnerMetadata(me)},
 			want: true, wantSent: []string{"GET secret/metadata/app"}},
-		{name: "should not hold a KV v2 secret written since the recorded version", loc: v2App,
-			exp: Expect{Recorded: true, Version: 3}, existing: &kv2Entry{data: newData(), version: 4, custom: OwnerMetadata(me)},
+		{name: "should not hold a KV v2 secret written since the written version", loc: v2App,
+			exp: written(3), existing: &kv2Entry{data: newData(), version: 4, custom: OwnerMetadata(me)},
 			wantSent: []string{"GET secret/metadata/app"}},
-		{name: "should not hold a KV v2 location recorded without a version", loc: v2App,
-			exp: Expect{Recorded: true}, existing: &kv2Entry{data: newData(), version: 1, custom: OwnerMetadata(me)},
+		{name: "should not hold a KV v2 secret of another object at the written version", loc: v2App,
+			exp: written(3), existing: &kv2Entry{data: newData(), version: 3, custom: OwnerMetadata(other)},
 			wantSent: []string{"GET secret/metadata/app"}},
-		{name: "should not hold a KV v2 secret of another object", loc: v2App,
-			exp: Expect{Recorded: true, Version: 3}, existing: &kv2Entry{data: newData(), version: 3, custom: OwnerMetadata(other)},
+		{name: "should not hold unowned KV v2 data at the written version", loc: v2App,
+			exp: written(1), existing: &kv2Entry{data: newData(), version: 1},
 			wantSent: []string{"GET secret/metadata/app"}},
-		{name: "should not hold unowned KV v2 data (a record written before its data)", loc: v2App,
-			exp: Expect{Recorded: true, Version: 1}, existing: &kv2Entry{data: newData(), version: 1},
-			wantSent: []string{"GET secret/metadata/app"}},
-		{name: "should not hold a KV v2 secret that is gone", loc: v2App,
-			exp: Expect{Recorded: true, Version: 1}, wantSent: []string{"GET secret/metadata/app"}},
-		{name: "should report a failed metadata read", loc: v2App, denied: true,
-			exp: Expect{Recorded: true, Version: 1}, wantErr: CategoryPermissionDenied, wantSent: []string{"GET secret/metadata/app"}},
-		{name: "should hold a KV v1 secret holding exactly the data", loc: v1App, kv1: newData(),
+		{name: "should not hold a written KV v2 secret that is gone", loc: v2App,
+			exp: written(1), wantSent: []string{"GET secret/metadata/app"}},
+		{name: "should report a failed metadata read", loc: v2App, deniedMetadata: true,
+			exp: written(1), wantErr: CategoryPermissionDenied, wantSent: []string{"GET secret/metadata/app"}},
+		{name: "should hold its own KV v2 secret the record only claims by its content", loc: v2App,
+			exp: Expect{Claimed: true}, existing: &kv2Entry{data: newData(), version: 1, custom: OwnerMetadata(me)},
+			want: true, wantSent: []string{"GET secret/data/app"}},
+		{name: "should not hold its own KV v2 secret at a claimed version when its content differs (a claim is no write)", loc: v2App,
+			exp: Expect{Claimed: true, Version: 1}, existing: &kv2Entry{data: map[string]any{"k": "old"}, version: 1, custom: OwnerMetadata(me)},
+			wantSent: []string{"GET secret/data/app"}},
+		{name: "should not hold unowned KV v2 data holding exactly the data (a record written before its data)", loc: v2App,
+			exp: Expect{Claimed: true, Version: 1}, existing: &kv2Entry{data: newData(), version: 1},
+			wantSent: []string{"GET secret/data/app"}},
+		{name: "should not hold a claimed KV v2 secret that is gone", loc: v2App,
+			exp: Expect{Claimed: true}, wantSent: []string{"GET secret/data/app"}},
+		{name: "should report a failed data read", loc: v2App, deniedData: true,
+			exp: Expect{Claimed: true}, wantErr: CategoryPermissionDenied, wantSent: []string{"GET secret/data/app"}},
+		{name: "should hold a KV v1 secret holding exactly the data", loc: v1App, kv1: newData(), exp: written(0),
 			want: true, wantSent: []string{"GET kv1/app"}},
 		{name: "should not hold a KV v1 secret holding other data", loc: v1App, kv1: map[string]any{"k": "old"},
 			wantSent: []string{"GET kv1/app"}},
@@ -54,7 +66,8 @@ func TestHolds(t *testing.T) {
 			if tc.kv1 != nil {
 				v.kv1["kv1/app"] = tc.kv1
 			}
-			v.denied["secret/metadata/app"] = tc.denied
+			v.denied["secret/metadata/app"] = tc.deniedMetadata
+			v.denied["secret/data/app"] = tc.deniedData
 			c, _ := newTestClient(t, v)
 
 			held, err := c.Holds(t.Context(), tc.loc, me, tc.exp, newData())

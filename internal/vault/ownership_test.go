@@ -174,7 +174,8 @@ func TestReleasedSecretIsTakenOverByTheNextObjectOfTheSameName(t *testing.T) {
 	if _, err := c.WriteOwned(ctx, v2App, newData(), me, Expect{}); err != nil {
 		t.Fatalf("write by the new object after the release = %v", err)
 	}
-	if _, err := c.WriteOwned(ctx, v2App, map[string]any{"k": "v3"}, namesake, Expect{Recorded: true}); !IsCategory(err, CategoryConflict) {
+	// The released object's record still says it wrote version 1 there.
+	if _, err := c.WriteOwned(ctx, v2App, map[string]any{"k": "v3"}, namesake, Expect{Claimed: true, Written: true, Version: 1}); !IsCategory(err, CategoryConflict) {
 		t.Fatalf("write by the object that released it = %v, want a conflict: it is the new object's now", err)
 	}
 	v.mu.Lock()

@@ -137,10 +137,6 @@ func TestLoginTimeoutIsNotRememberedAsAFailure(t *testing.T) {
 }
 
 func TestCallerGivingUpDoesNotWaitForTheSharedLogin(t *testing.T) {
-	t.Skip("BUG: Session.APIClient waits for the shared (singleflight) login without watching its own ctx: a " +
-		"caller that gives up (a readiness probe the kubelet abandoned after 1s, a reconcile cancelled at shutdown) " +
-		"stays blocked until the login ends, up to the request timeout (--vault-timeout, 30s by default). Fix: " +
-		"logins.DoChan and a select on ctx.Done().")
 	_, _, _, done := abandonedLogin(t)
 	select {
 	case err := <-done:

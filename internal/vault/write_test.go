@@ -52,24 +52,38 @@ func TestWriteOwnedKVv2(t *testing.T) {
 		{name: "should create a new secret with check-and-set 0, then stamp its owner, without a read",
 			wantSent:    []string{"PUT secret/data/app cas=0", "PUT secret/metadata/app"},
 			wantVersion: 1},
-		{name: "should update a recorded secret with check-and-set at the recorded version, without a read",
-			exp: Expect{Recorded: true, Version: 3}, existing: mine(3),
+		{name: "should update a written secret with check-and-set at the recorded version, without a read",
+			exp: Expect{Claimed: true, Written: true, Version: 3}, existing: mine(3),
 			wantSent:    []string{"PUT secret/data/app cas=3"},
 			wantVersion: 4},
-		{name: "should read the metadata when the recorded version is not the current one, then write at the version seen",
-			exp: Expect{Recorded: true, Version: 3}, existing: mine(5),
+		{name: "should read the metadata when the written version is not the current one, then write at the version seen",
+			exp: Expect{Claimed: true, Written: true, Version: 3}, existing: mine(5),
 			wantSent:    []string{"PUT secret/data/app cas=3", "GET secret/metadata/app", "PUT secret/data/app cas=5"},
 			wantVersion: 6},
 		{name: "should write its own secret the record does not list (a lost record) at the version seen",
 			existing:    mine(2),
 			wantSent:    []string{"PUT secret/data/app cas=0", "GET secret/metadata/app", "PUT secret/data/app cas=2"},
 			wantVersion: 3},
-		{name: "should read the metadata first for a recorded location without a version",
-			exp: Expect{Recorded: true}, existing: mine(2),
+		{name: "should read the metadata first for a written location without a version",
+			exp: Expect{Claimed: true, Written: true}, existing: mine(2),
 			wantSent:    []string{"GET secret/metadata/app", "PUT secret/data/app cas=2"},
 			wantVersion: 3},
-		{name: "should create a recorded secret that was deleted in Vault",
-			exp:         Expect{Recorded: true, Version: 2},
+		{name: "should create a location only claimed with check-and-set 0, and find its own secret by the metadata",
+			exp: Expect{Claimed: true}, existing: mine(2),
+			wantSent:    []string{"PUT secret/data/app cas=0", "GET secret/metadata/app", "PUT secret/data/app cas=2"},
+			wantVersion: 3},
+		{name: "should not write at the version of a location only claimed (an intent is no write)",
+			exp: Expect{Claimed: true, Version: 2}, existing: mine(2),
+			wantSent:    []string{"PUT secret/data/app cas=0", "GET secret/metadata/app", "PUT secret/data/app cas=2"},
+			wantVersion: 3},
+		{name: "should refuse another object's secret at the version a claim recorded, instead of writing at it",
+			exp:      Expect{Claimed: true, Version: 1},
+			existing: &kv2Entry{data: map[string]any{"k": "theirs"}, version: 1, custom: OwnerMetadata(other)},
+			wantErr:  "it belongs to prod/team/Deployment/api",
+			wantSent: []string{"PUT secret/data/app cas=0", "GET secret/metadata/app"}, wantVersion: 1,
+			wantStored: map[string]any{"k": "theirs"}},
+		{name: "should create a written secret that was deleted in Vault",
+			exp:         Expect{Claimed: true, Written: true, Version: 2},
 			wantSent:    []string{"PUT secret/data/app cas=2", "GET secret/metadata/app", "PUT secret/data/app cas=0", "PUT secret/metadata/app"},
 			wantVersion: 1},
 		{name: "should restamp its own secret written by an older version (no owner UID) before writing",
@@ -83,19 +97,19 @@ func TestWriteOwnedKVv2(t *testing.T) {
 				"PUT secret/data/app cas=2"},
 			wantVersion: 3},
 		{name: "should recognise its own create whose owner stamp was lost by its content, and stamp it",
-			exp: Expect{Recorded: true}, existing: &kv2Entry{data: newData(), version: 1},
-			wantSent: []string{"GET secret/metadata/app", "GET secret/data/app", "PUT secret/metadata/app",
-				"PUT secret/data/app cas=1"},
+			exp: Expect{Claimed: true, Version: 1}, existing: &kv2Entry{data: newData(), version: 1},
+			wantSent: []string{"PUT secret/data/app cas=0", "GET secret/metadata/app", "GET secret/data/app",
+				"PUT secret/metadata/app", "PUT secret/data/app cas=1"},
 			wantVersion: 2},
-		{name: "should refuse an unowned secret the record lists whose content is not what it writes",
-			exp: Expect{Recorded: true}, existing: &kv2Entry{data: map[string]any{"k": "theirs"}, version: 1},
+		{name: "should refuse an unowned secret the record claims whose content is not what it writes",
+			exp: Expect{Claimed: true}, existing: &kv2Entry{data: map[string]any{"k": "theirs"}, version: 1},
 			wantErr:  "a secret exists there that this operator did not write",
-			wantSent: []string{"GET secret/metadata/app", "GET secret/data/app"}, wantVersion: 1,
+			wantSent: []string{"PUT secret/data/app cas=0", "GET secret/metadata/app", "GET secret/data/app"}, wantVersion: 1,
 			wantStored: map[string]any{"k": "theirs"}},
-		{name: "should refuse an unowned secret the record lists past its first version without reading its data",
-			exp: Expect{Recorded: true}, existing: &kv2Entry{data: newData(), version: 2},
+		{name: "should refuse an unowned secret the record claims past its first version without reading its data",
+			exp: Expect{Claimed: true}, existing: &kv2Entry{data: newData(), version: 2},
 			wantErr:  "a secret exists there that this operator did not write",
-			wantSent: []string{"GET secret/metadata/app"}, wantVersion: 2, wantStored: newData()},
+			wantSent: []string{"PUT secret/data/app cas=0", "GET secret/metadata/app"}, wantVersion: 2, wantStored: newData()},
 		{name: "should refuse a foreign unowned secret, even one holding the same data",
 			existing: &kv2Entry{data: newData(), version: 1},
 			wantErr:  "a secret exists there that this operator did not write (no vault-sync.io/owner custom metadata)",
@@ -110,8 +124,14 @@ func TestWriteOwnedKVv2(t *testing.T) {
 			wantErr:  "it belongs to another prod/team/Deployment/web of the same name (uid uid-web-before) that did not release it",
 			wantSent: []string{"PUT secret/data/app cas=0", "GET secret/metadata/app"}, wantVersion: 3,
 			wantStored: map[string]any{"k": "theirs"}},
+		{name: "should refuse a written location another object has taken over since",
+			exp:      Expect{Claimed: true, Written: true, Version: 3},
+			existing: &kv2Entry{data: map[string]any{"k": "theirs"}, version: 4, custom: OwnerMetadata(other)},
+			wantErr:  "it belongs to prod/team/Deployment/api",
+			wantSent: []string{"PUT secret/data/app cas=3", "GET secret/metadata/app"}, wantVersion: 4,
+			wantStored: map[string]any{"k": "theirs"}},
 		{name: "should report a concurrent writer as a conflict instead of overwriting it",
-			exp: Expect{Recorded: true, Version: 3}, existing: mine(5), concurrent: true,
+			exp: Expect{Claimed: true, Written: true, Version: 3}, existing: mine(5), concurrent: true,
 			wantErr:  "it was changed concurrently by another writer (check-and-set failed)",
 			wantSent: []string{"PUT secret/data/app cas=3", "GET secret/metadata/app", "PUT secret/data/app cas=5"},
 			// the concurrent writer's version, holding what the operator found
@@ -156,47 +176,6 @@ func (tc kv2WriteCase) run(t *testing.T) {
 	}
 	if tc.wantErr == "" && !reflect.DeepEqual(e.custom, OwnerMetadata(me)) {
 		t.Fatalf("metadata %v, want exactly me's (name, UID, managed-by; not released)", e.custom)
-	}
-}
-
-func TestWriteOwnedKVv1(t *testing.T) {
-	cases := []struct {
-		name     string
-		existing map[string]any
-		denied   bool
-		recorded bool
-		wantErr  Category
-		wantSent []string
-	}{
-		{name: "should write a secret the record does not list when nothing is there",
-			wantSent: []string{"GET kv1/app", "PUT kv1/app"}},
-		{name: "should refuse a secret the record does not list", existing: map[string]any{"k": "theirs"},
-			wantErr: CategoryConflict, wantSent: []string{"GET kv1/app"}},
-		{name: "should overwrite a secret the record lists without reading it", existing: map[string]any{"k": "old"}, recorded: true,
-			wantSent: []string{"PUT kv1/app"}},
-		{name: "should return a failed read instead of writing", denied: true,
-			wantErr: CategoryPermissionDenied, wantSent: []string{"GET kv1/app"}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			v := newVaultServer(t)
-			if tc.existing != nil {
-				v.kv1["kv1/app"] = tc.existing
-			}
-			v.denied["kv1/app"] = tc.denied
-			c, _ := newTestClient(t, v)
-
-			version, err := c.WriteOwned(t.Context(), v1App, newData(), me, Expect{Recorded: tc.recorded, Version: 7})
-			if CategoryOf(err) != tc.wantErr || version != 0 {
-				t.Fatalf("WriteOwned = %d, %v; want 0 (KV v1 has no versions), category %q", version, err, tc.wantErr)
-			}
-			if got := v.requestsTo("kv1/"); !reflect.DeepEqual(got, tc.wantSent) {
-				t.Fatalf("sent %v, want %v", got, tc.wantSent)
-			}
-			if tc.wantErr == "" && v.kv1["kv1/app"]["k"] != "new" {
-				t.Fatalf("stored %v", v.kv1["kv1/app"])
-			}
-		})
 	}
 }
 
@@ -269,8 +248,8 @@ func TestACreateWhoseStampFailedIsRecognisedByTheNextWrite(t *testing.T) {
 		}
 		v.denied["secret/metadata/app"] = false
 	})
-	// The record listed the location before the write (no version known).
-	version, err := c.WriteOwned(t.Context(), v2App, newData(), me, Expect{Recorded: true})
+	// The record claimed the location before the write; nothing confirms the write.
+	version, err := c.WriteOwned(t.Context(), v2App, newData(), me, Expect{Claimed: true})
 	if err != nil || version != 2 {
 		t.Fatalf("next write = %d, %v; want version 2", version, err)
 	}

@@ -71,11 +71,11 @@ func TestFakeFailsTheInjectedOperations(t *testing.T) {
 		{"ResolveKV", "resolve", func() error { _, err := f.ResolveKV(ctx, "secret/data/app"); return err }},
 		{"ReadKV", "read", func() error { _, err := f.ReadKV(ctx, loc); return err }},
 		{"Holds", "read", func() error {
-			_, err := f.Holds(ctx, loc, owner, vault.Expect{Recorded: true, Version: 1}, nil)
+			_, err := f.Holds(ctx, loc, owner, vault.Expect{Claimed: true, Written: true, Version: 1}, nil)
 			return err
 		}},
 		{"WriteOwned", "write", func() error {
-			_, err := f.WriteOwned(ctx, loc, nil, owner, vault.Expect{Recorded: true, Version: 1})
+			_, err := f.WriteOwned(ctx, loc, nil, owner, vault.Expect{Claimed: true, Written: true, Version: 1})
 			return err
 		}},
 		{"IssueSecret", "issue", func() error { _, err := f.IssueSecret(ctx, "database/creds/app", nil); return err }},
