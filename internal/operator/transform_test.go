@@ -17,8 +17,8 @@ func fullDeployment() *appsv1.Deployment {
 		TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"},
 		ObjectMeta: metav1.ObjectMeta{Name: "x", Namespace: "ns", UID: "u", ResourceVersion: "7", Generation: 3,
 			DeletionTimestamp: &now, Finalizers: []string{pushsync.Finalizer}, CreationTimestamp: now,
-			Labels:          map[string]string{"app": "x"},
-			ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
+			Labels:        map[string]string{"app": "x"},
+			ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
 			Annotations: map[string]string{pushsync.AnnotationPath: "secret/x", pushsync.AnnotationState: "{}", appv1alpha1.AdoptAnnotation: "x",
 				"kubectl.kubernetes.io/last-applied-configuration": "{...}", "deployment.kubernetes.io/revision": "2"}},
 		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{

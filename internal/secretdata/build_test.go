@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
-	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
 
 func tmpl(name, text string) v1alpha1.SecretTemplate {
@@ -148,7 +147,7 @@ func TestReasonForMapsEveryErrorToItsConditionReason(t *testing.T) {
 func keysOf(m map[string][]byte) []string { return sortedKeys(m) }
 
 func TestATemplateNameThatIsNoSecretKeyIsRefused(t *testing.T) {
-	shape := &appv1alpha1.SecretSpec{Templates: []appv1alpha1.SecretTemplate{{Name: "..data", Template: "x"}}}
+	shape := &v1alpha1.SecretSpec{Templates: []v1alpha1.SecretTemplate{{Name: "..data", Template: "x"}}}
 	_, err := Build(nil, shape, Fetched{})
 	var inv *InvalidEntryError
 	if !errors.As(err, &inv) {

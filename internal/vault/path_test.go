@@ -3,8 +3,6 @@ package vault
 import (
 	"strings"
 	"testing"
-
-	vaultapi "github.com/hashicorp/vault/api"
 )
 
 func TestValidatePath(t *testing.T) {
@@ -85,27 +83,4 @@ func FuzzValidatePath(f *testing.F) {
 			t.Fatalf("locate(%q) = %+v", p, loc)
 		}
 	})
-}
-
-func TestRequestKind(t *testing.T) {
-	cases := map[[2]string]RequestKind{
-		{"PUT", "/v1/auth/kubernetes/login"}:           KindLogin,
-		{"PUT", "/v1/auth/token/renew-self"}:           KindRenew,
-		{"GET", "/v1/sys/internal/ui/mounts/secret/x"}: KindMountLookup,
-		{"GET", "/v1/secret/data/x"}:                   KindRead,
-		{"PUT", "/v1/secret/data/x"}:                   KindWrite,
-		{"DELETE", "/v1/secret/metadata/x"}:            KindDelete,
-	}
-	for in, want := range cases {
-		if got := requestKind(in[0], in[1]); got != want {
-			t.Errorf("requestKind(%v) = %s, want %s", in, got, want)
-		}
-	}
-}
-
-func TestErrorMessageFlattensVaultWrappers(t *testing.T) {
-	err := classify("write", "secret/data/x", &vaultapi.ResponseError{StatusCode: 403, Errors: []string{"1 error occurred:\n\t* permission denied\n\n"}})
-	if got := err.Error(); got != `permission denied (path "secret/data/x")` {
-		t.Fatalf("Error() = %q", got)
-	}
 }

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
@@ -220,32 +218,5 @@ func TestANewProcessChecksOnceThatVaultHoldsTheRecord(t *testing.T) {
 	}
 	if w.kv("secret/data/web/db")["user"] != "u" {
 		t.Fatal("a record ahead of Vault was trusted: the data is missing")
-	}
-}
-
-// A new secret costs one Vault write (create-only, no read) plus the
-// owner stamp in the fake; a content change one write; each one patch.
-func TestWritesNeedNoReadBeforehand(t *testing.T) {
-	w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("secret/data/web"), "db"))
-	if _, err := w.reconcile("web"); err != nil {
-		t.Fatal(err)
-	}
-	loc, _ := w.vault.ResolveKV(context.Background(), "secret/data/web/db")
-	if n := w.vault.Reads(loc.String()); n != 0 {
-		t.Fatalf("%d reads before writing a new secret", n)
-	}
-	var s corev1.Secret
-	_ = w.c.Get(context.Background(), keyOf(w.deployment("web")), &s)
-	_ = w.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "db"}, &s)
-	s.Data["user"] = []byte("v")
-	if err := w.c.Update(context.Background(), &s); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.reconcile("web"); err != nil {
-		t.Fatal(err)
-	}
-	st, _ := pushsync.ReadState(w.deployment("web").Annotations)
-	if w.kv("secret/data/web/db")["user"] != "v" || st.Versions[loc.String()] != 2 || w.vault.Reads(loc.String()) != 0 {
-		t.Fatalf("versions %v, reads %d", st.Versions, w.vault.Reads(loc.String()))
 	}
 }
