@@ -48,9 +48,7 @@ func TestShapeWholePathsWithIncludeExcludeAndPrefix(t *testing.T) {
 // there.
 func TestShapeKeyConflictWritesNothing(t *testing.T) {
 	RegisterTestingT(t)
-	app := env.LoadVaultApp("examples/vaultapp/whole-path.yaml")
-	app.Name = "orders-conflict"
-	env.Create(app)
+	app := createExampleAs("whole-path.yaml", "orders-conflict", nil)
 	dep := eventuallySynced(app.Name)
 	sec := appSecret(app.Name)
 
@@ -67,19 +65,17 @@ func TestShapeKeyConflictWritesNothing(t *testing.T) {
 	}, 2*time.Second, 200*time.Millisecond).Should(Equal([]string{sec.ResourceVersion, dep.ResourceVersion}), "nothing written")
 
 	// A template named like a key of a whole path: a new app gets nothing.
-	tmpl := env.LoadVaultApp("examples/vaultapp/whole-path.yaml")
-	tmpl.Name = "orders-template-conflict"
-	tmpl.Spec.Secret = &appv1alpha1.SecretSpec{Templates: []appv1alpha1.SecretTemplate{{Name: "new_checkout", Template: "{{ .Values.db_host }}"}}}
-	env.Create(tmpl)
+	tmpl := createExampleAs("whole-path.yaml", "orders-template-conflict", func(a *appv1alpha1.VaultApp) {
+		a.Spec.Secret = &appv1alpha1.SecretSpec{Templates: []appv1alpha1.SecretTemplate{{Name: "new_checkout", Template: "{{ .Values.db_host }}"}}}
+	})
 	Eventually(env.ConditionWithMessage(shapeNS, tmpl.Name, appv1alpha1.ConditionSecretsSynced), 10*time.Second, 100*time.Millisecond).
 		Should(HavePrefix(`False/KeyConflict: secret key "new_checkout" comes from both spec.vault.secrets[1] (key "new_checkout" of kv/data/shape/orders/feature-flags)` +
 			` and spec.secret.templates[0] (template "new_checkout")`))
 	expectNothingWritten(tmpl.Name)
 
-	empty := env.LoadVaultApp("examples/vaultapp/whole-path.yaml")
-	empty.Name = "orders-keeps-nothing"
-	empty.Spec.Vault.Secrets[0].Include = []string{"^no_such_key$"}
-	env.Create(empty)
+	empty := createExampleAs("whole-path.yaml", "orders-keeps-nothing", func(a *appv1alpha1.VaultApp) {
+		a.Spec.Vault.Secrets[0].Include = []string{"^no_such_key$"}
+	})
 	Eventually(env.ConditionWithMessage(shapeNS, empty.Name, appv1alpha1.ConditionSecretsSynced), 10*time.Second, 100*time.Millisecond).
 		Should(HavePrefix("False/KeyNotFound: spec.vault.secrets[0]: no key of vault path kv/data/shape/orders/database matches include and exclude" +
 			" (keys there: admin_password, host, password, port, "))

@@ -68,6 +68,19 @@ func applyExample(file string) *appv1alpha1.VaultApp {
 	return env.LoadVaultApp(rel)
 }
 
+// createExampleAs creates the VaultApp of examples/vaultapp/<file> under
+// another name (for tests that change it, or need a second one), changed
+// first by change when not nil, and returns it.
+func createExampleAs(file, name string, change func(*appv1alpha1.VaultApp)) *appv1alpha1.VaultApp {
+	app := env.LoadVaultApp("examples/vaultapp/" + file)
+	app.Name = name
+	if change != nil {
+		change(app)
+	}
+	env.Create(app)
+	return app
+}
+
 // eventuallySynced waits for SecretsSynced=True and the Deployment, and
 // returns the Deployment.
 func eventuallySynced(name string) *appsv1.Deployment {

@@ -54,9 +54,7 @@ const (
 // template_changed.
 func TestShapeTemplateErrorKeepsTheLastGoodSecret(t *testing.T) {
 	RegisterTestingT(t)
-	app := env.LoadVaultApp("examples/vaultapp/config-template.yaml")
-	app.Name = "billing-config-errors"
-	env.Create(app)
+	app := createExampleAs("config-template.yaml", "billing-config-errors", nil)
 	dep := eventuallySynced(app.Name)
 	sec, source := appSecret(app.Name), env.AppStatus(shapeNS, app.Name).SourceVersion
 
@@ -89,20 +87,29 @@ func TestShapeTemplateErrorKeepsTheLastGoodSecret(t *testing.T) {
 		Should(HaveSuffix("provider.x.enabled=true\n"))
 	Expect(string(appSecret(app.Name).Data["config.yaml"])).To(HavePrefix("# edited\n"))
 	Eventually(env.Condition(shapeNS, app.Name, appv1alpha1.ConditionSecretsSynced), 5*time.Second).Should(Equal("True/Succeeded"))
-	expectOneRollout(app.Name, dep, "template_changed", before)
+	expectNewSecretVersion(app.Name, dep, expectOneRollout(app.Name, dep, "template_changed", before))
 	Expect(env.AppStatus(shapeNS, app.Name).SourceVersion).To(Equal(source), "the values read from Vault did not change")
 	expectNoValueLeaked(app.Name)
 }
 
 // expectOneRollout: the Deployment of VaultApp name, dep before, rolled
-// exactly once to the current secret version, with a RolloutStarted event
-// and the counter of reason moved from before.
-func expectOneRollout(name string, dep *appsv1.Deployment, reason string, before float64) {
-	version := env.AppStatus(shapeNS, name).SecretVersion
-	EventuallyWithOffset(1, func() string { return secretVersion(e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{})) }, 5*time.Second, 100*time.Millisecond).
-		Should(Equal(version))
-	ExpectWithOffset(1, version).NotTo(Equal(secretVersion(dep)))
-	ExpectWithOffset(1, e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{}).Generation).To(Equal(dep.Generation + 1))
+// exactly once (its generation moved by one), with a RolloutStarted event
+// naming reason and the counter of reason moved from before. It returns
+// the Deployment after the rollout.
+func expectOneRollout(name string, dep *appsv1.Deployment, reason string, before float64) *appsv1.Deployment {
+	EventuallyWithOffset(1, func() int64 { return e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{}).Generation }, 5*time.Second, 100*time.Millisecond).
+		Should(Equal(dep.Generation + 1))
 	env.EventuallyEvent(shapeNS, name, "RolloutStarted: rolling out deployment "+name+" ("+reason+")")
 	EventuallyWithOffset(1, op.Metric(rolloutsMetric, "reason", reason), 5*time.Second).Should(BeNumerically(">=", before+1))
+	ConsistentlyWithOffset(1, func() int64 { return e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{}).Generation }, time.Second, 100*time.Millisecond).
+		Should(Equal(dep.Generation+1), "one rollout")
+	return e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{})
+}
+
+// expectNewSecretVersion: the Deployment runs the VaultApp's current
+// secret version, which is not the one of dep.
+func expectNewSecretVersion(name string, dep, after *appsv1.Deployment) {
+	version := env.AppStatus(shapeNS, name).SecretVersion
+	ExpectWithOffset(1, secretVersion(after)).To(Equal(version))
+	ExpectWithOffset(1, version).NotTo(Equal(secretVersion(dep)))
 }
