@@ -53,5 +53,6 @@ func TestShapeRefreshNowAndRolloutsByReason(t *testing.T) {
 	after := expectOneRollout(app.Name, rolled, "spec_changed", before)
 	Expect(after.Spec.Template.Spec.Containers[0].Image).To(Equal("registry.example.com/rates:3.2.0"))
 	Expect(secretVersion(after)).To(Equal(secretVersion(rolled)), "the same data")
+	expectNoDriftReported(app.Name)
 	expectNoValueLeaked(app.Name)
 }

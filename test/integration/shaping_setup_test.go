@@ -139,3 +139,10 @@ func expectNoValueLeaked(names ...string) {
 		ExpectWithOffset(1, strings.Contains(logs, v)).To(BeFalse(), "the operator logged the secret value %q", v)
 	}
 }
+
+// expectNoDriftReported: the operator reported no drift of VaultApp name's
+// Secret (its own writes are none).
+func expectNoDriftReported(name string) {
+	ExpectWithOffset(1, env.EventTexts(shapeNS, name)).NotTo(ContainElement(HavePrefix(appv1alpha1.ReasonDriftRepaired)),
+		"the operator's own writes are no drift")
+}

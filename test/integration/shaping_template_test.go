@@ -89,6 +89,7 @@ func TestShapeTemplateErrorKeepsTheLastGoodSecret(t *testing.T) {
 	Eventually(env.Condition(shapeNS, app.Name, appv1alpha1.ConditionSecretsSynced), 5*time.Second).Should(Equal("True/Succeeded"))
 	expectNewSecretVersion(app.Name, dep, expectOneRollout(app.Name, dep, "template_changed", before))
 	Expect(env.AppStatus(shapeNS, app.Name).SourceVersion).To(Equal(source), "the values read from Vault did not change")
+	expectNoDriftReported(app.Name)
 	expectNoValueLeaked(app.Name)
 }
 

@@ -52,8 +52,7 @@ func TestShapeTLSSecretFromKV(t *testing.T) {
 
 	after := e2e.Get(env.Client, shapeNS, app.Name, &appsv1.Deployment{})
 	Expect(after.ResourceVersion).To(Equal(dep.ResourceVersion), "the same data: the Deployment did not change")
-	Expect(env.EventTexts(shapeNS, app.Name)).NotTo(ContainElement(HavePrefix(appv1alpha1.ReasonDriftRepaired)),
-		"the operator's own recreation is no drift")
+	expectNoDriftReported(app.Name)
 	expectNoValueLeaked(app.Name)
 }
 
