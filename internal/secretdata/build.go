@@ -34,6 +34,10 @@ func Build(entries []appv1alpha1.SecretRef, shape *appv1alpha1.SecretSpec, fetch
 	}
 	for i, t := range shape.Templates {
 		src := templateSource(i, t.Name)
+		// The CRD's name pattern admits "." and "..", which no Secret holds.
+		if err := checkSecretKey(t.Name); err != nil {
+			return nil, &InvalidEntryError{Entry: src, Reason: fmt.Sprintf("the name %q %s", t.Name, err)}
+		}
 		if first, ok := sources[t.Name]; ok {
 			return nil, &KeyConflictError{Key: t.Name, First: first, Second: src}
 		}
