@@ -114,3 +114,18 @@ func expectNewSecretVersion(name string, dep, after *appsv1.Deployment) {
 	ExpectWithOffset(1, secretVersion(after)).To(Equal(version))
 	ExpectWithOffset(1, version).NotTo(Equal(secretVersion(dep)))
 }
+
+// TestShapeTemplateNamedDotDotIsInvalidSpec: ".." matches the CRD's
+// pattern of template names but is no Secret key (Kubernetes refuses "."
+// and ".."): SecretsSynced=False/InvalidSpec naming the template, and
+// nothing is written (not a Secret write failing with backoff).
+func TestShapeTemplateNamedDotDotIsInvalidSpec(t *testing.T) {
+	RegisterTestingT(t)
+	app := createExampleAs("config-template.yaml", "billing-config-dotdot", func(a *appv1alpha1.VaultApp) {
+		a.Spec.Secret.Templates[1].Name = ".."
+	})
+	Eventually(env.ConditionWithMessage(shapeNS, app.Name, appv1alpha1.ConditionSecretsSynced), 10*time.Second, 100*time.Millisecond).
+		Should(Equal(`False/InvalidSpec: spec.secret.templates[1]: the name ".." is not a valid Secret key: must not be '..'`))
+	expectNothingWritten(app.Name)
+	expectNoValueLeaked(app.Name)
+}
