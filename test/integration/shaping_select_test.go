@@ -92,9 +92,10 @@ func expectNothingWritten(name string) {
 
 // TestShapeLabelsAndAnnotationsExample applies
 // examples/vaultapp/labels-annotations.yaml: the Secret carries the spec's
-// labels and annotations beside the operator's own; a label removed from
-// the spec goes, one someone else put on the Secret stays; the operator's
-// own keys cannot be set through the spec.
+// labels and annotations beside the operator's own; a spec label removed
+// from the Secret by hand comes back, one removed from the spec goes, one
+// someone else put on the Secret stays; the operator's own keys cannot be
+// set through the spec.
 func TestShapeLabelsAndAnnotationsExample(t *testing.T) {
 	RegisterTestingT(t)
 	app := applyExample("labels-annotations.yaml")
@@ -107,9 +108,16 @@ func TestShapeLabelsAndAnnotationsExample(t *testing.T) {
 
 	patch := client.MergeFrom(sec.DeepCopy())
 	sec.Labels["other.example.com/reloader"] = "on"
+	delete(sec.Labels, "backup.example.com/include")
+	start := time.Now()
 	Expect(env.Client.Patch(context.Background(), sec, patch)).To(Succeed())
+	Eventually(func() map[string]string { return appSecret(app.Name).Labels }, 10*time.Second, 50*time.Millisecond).
+		Should(HaveKeyWithValue("backup.example.com/include", "true"), "the spec's label is restored")
+	t.Logf("label restored in %s", time.Since(start))
+	start = time.Now()
 	patchApp(app.Name, func(a *appv1alpha1.VaultApp) { delete(a.Spec.Secret.Labels, "team") })
-	Eventually(func() map[string]string { return appSecret(app.Name).Labels }, 10*time.Second, 100*time.Millisecond).ShouldNot(HaveKey("team"))
+	Eventually(func() map[string]string { return appSecret(app.Name).Labels }, 10*time.Second, 50*time.Millisecond).ShouldNot(HaveKey("team"))
+	t.Logf("label removed from the spec gone in %s", time.Since(start))
 	Expect(appSecret(app.Name).Labels).To(And(HaveKeyWithValue("other.example.com/reloader", "on"),
 		HaveKeyWithValue("backup.example.com/include", "true"), HaveKeyWithValue(appv1alpha1.ManagedByLabel, appv1alpha1.ManagedByValue)))
 
