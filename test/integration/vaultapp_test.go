@@ -128,8 +128,8 @@ func TestVaultAppErrorsSetConditionsAndEvents(t *testing.T) {
 
 	env.Create(newApp(ns, "nokey", appv1alpha1.SecretRef{Path: "kv/data/" + ns + "/db", Key: "token", TargetKey: "t"}))
 	Eventually(env.Condition(ns, "nokey", appv1alpha1.ConditionSecretsSynced), 20*time.Second).Should(Equal("False/KeyNotFound"))
-	Expect(env.ConditionMessage(ns, "nokey", appv1alpha1.ConditionSecretsSynced)).To(Equal(`key "token" not found at vault path kv/data/` + ns + `/db (keys there: pass, user)`))
-	env.EventuallyEvent(ns, "nokey", `KeyNotFound: key "token" not found`)
+	Expect(env.ConditionMessage(ns, "nokey", appv1alpha1.ConditionSecretsSynced)).To(Equal(`spec.vault.secrets[0]: key "token" not found at vault path kv/data/` + ns + `/db (keys there: pass, user)`))
+	env.EventuallyEvent(ns, "nokey", `KeyNotFound: spec.vault.secrets[0]: key "token" not found`)
 
 	wrongRole := newApp(ns, "wrongrole", appv1alpha1.SecretRef{Path: "kv/data/" + ns + "/db", Key: "user", TargetKey: "u"})
 	wrongRole.Spec.Vault.Role = "no-such-role"
