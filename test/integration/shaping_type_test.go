@@ -34,7 +34,12 @@ func TestShapeTLSSecretFromKV(t *testing.T) {
 	Expect(cert.Subject.CommonName).To(Equal("web.example.com"))
 
 	patchApp(app.Name, func(a *appv1alpha1.VaultApp) { a.Spec.Secret.Type = corev1.SecretTypeOpaque })
-	Eventually(func() corev1.SecretType { return appSecret(app.Name).Type }, 10*time.Second, 100*time.Millisecond).Should(Equal(corev1.SecretTypeOpaque))
+	Eventually(func() corev1.SecretType {
+		if s := appSecret(app.Name); s != nil { // absent between the delete and the create
+			return s.Type
+		}
+		return ""
+	}, 10*time.Second, 100*time.Millisecond).Should(Equal(corev1.SecretTypeOpaque))
 	opaque := appSecret(app.Name)
 	Expect(opaque.UID).NotTo(Equal(sec.UID), "recreated")
 	Expect(opaque.Data).To(Equal(sec.Data))
