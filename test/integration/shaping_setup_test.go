@@ -121,6 +121,28 @@ func secretVersion(d *appsv1.Deployment) string {
 	return d.Spec.Template.Annotations[appv1alpha1.SecretVersionAnnotation]
 }
 
+// expectOneRollout: the Deployment of VaultApp name, dep before, rolled
+// exactly once (its generation moved by one), with a RolloutStarted event
+// naming reason and the counter of reason moved from before. It returns
+// the Deployment after the rollout.
+func expectOneRollout(name string, dep *appsv1.Deployment, reason string, before float64) *appsv1.Deployment {
+	EventuallyWithOffset(1, func() int64 { return e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{}).Generation }, 5*time.Second, 100*time.Millisecond).
+		Should(Equal(dep.Generation + 1))
+	env.EventuallyEvent(shapeNS, name, "RolloutStarted: rolling out deployment "+name+" ("+reason+")")
+	EventuallyWithOffset(1, op.Metric(rolloutsMetric, "reason", reason), 5*time.Second).Should(BeNumerically(">=", before+1))
+	ConsistentlyWithOffset(1, func() int64 { return e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{}).Generation }, time.Second, 100*time.Millisecond).
+		Should(Equal(dep.Generation+1), "one rollout")
+	return e2e.Get(env.Client, shapeNS, name, &appsv1.Deployment{})
+}
+
+// expectNewSecretVersion: the Deployment runs the VaultApp's current
+// secret version, which is not the one of dep.
+func expectNewSecretVersion(name string, dep, after *appsv1.Deployment) {
+	version := env.AppStatus(shapeNS, name).SecretVersion
+	ExpectWithOffset(1, secretVersion(after)).To(Equal(version))
+	ExpectWithOffset(1, version).NotTo(Equal(secretVersion(dep)))
+}
+
 // expectNoValueLeaked checks the conditions and events of the named
 // VaultApps, and everything the operator logged so far, for shapeValues.
 func expectNoValueLeaked(names ...string) {
