@@ -34,8 +34,10 @@ func Build(entries []appv1alpha1.SecretRef, shape *appv1alpha1.SecretSpec, fetch
 	}
 	for i, t := range shape.Templates {
 		src := templateSource(i, t.Name)
+		// The CRD refuses "." and ".." too; checked here again because no
+		// Secret can hold them and an old CRD may still admit them.
 		if err := checkSecretKey(t.Name); err != nil {
-			return nil, &InvalidEntryError{Entry: src, Reason: fmt.Sprintf("name %q %s", t.Name, err)}
+			return nil, &InvalidEntryError{Entry: src, Reason: fmt.Sprintf("the name %q %s", t.Name, err)}
 		}
 		if first, ok := sources[t.Name]; ok {
 			return nil, &KeyConflictError{Key: t.Name, First: first, Second: src}

@@ -128,6 +128,20 @@ func TestBuildRefusesMoreThanASecretHolds(t *testing.T) {
 	}
 }
 
+func TestBuildRefusesATemplateNameNoSecretHolds(t *testing.T) {
+	for _, name := range []string{".", ".."} {
+		shape := &v1alpha1.SecretSpec{Templates: []v1alpha1.SecretTemplate{tmpl("ok", "x"), tmpl(name, "{{ .Values.db_url }}")}}
+		got, err := Build([]v1alpha1.SecretRef{keyed("kv/data/shape/db", "url", "db_url")}, shape, fetched())
+		var invalid *InvalidEntryError
+		if !errors.As(err, &invalid) || got != nil {
+			t.Fatalf("template %q: got %v, err %v; want an InvalidEntryError and nothing", name, keysOf(got), err)
+		}
+		if want := `spec.secret.templates[1]: the name "` + name + `" is not a valid Secret key: must not be '` + name + `'`; err.Error() != want {
+			t.Errorf("err = %q, want %q", err, want)
+		}
+	}
+}
+
 func TestReasonForMapsEveryErrorToItsConditionReason(t *testing.T) {
 	for err, want := range map[error]string{
 		&KeyNotFoundError{}:  v1alpha1.ReasonKeyNotFound,

@@ -3,10 +3,12 @@ package secretdata
 import (
 	"errors"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 )
@@ -100,6 +102,42 @@ func FuzzSelect(f *testing.F) {
 		}
 		if _, err := Build(entries, nil, data); err != nil && strings.Contains(err.Error(), fuzzMark) {
 			t.Fatalf("the error holds a value: %v", err)
+		}
+	})
+}
+
+// crdName is the CRD's pattern of targetKey, prefix and template names.
+var crdName = regexp.MustCompile(`^[-._a-zA-Z0-9]+$`)
+
+// FuzzBuildWritesOnlySecretKeys: whatever names the CRD admits (targetKey,
+// prefix, template name) and whatever keys Vault holds, Build returns only
+// keys Kubernetes accepts in a Secret, or an error with a condition reason:
+// never data whose write the apiserver would refuse.
+func FuzzBuildWritesOnlySecretKeys(f *testing.F) {
+	f.Add("config.yaml", "db_url", "db_", "password")
+	f.Add("..", "url", "", "k")
+	f.Add(".", ".", ".", ".")
+	f.Add("t", "..", "", "a b")
+	f.Add("t", "x", ".", ".")
+	f.Fuzz(func(t *testing.T, name, targetKey, prefix, vaultKey string) {
+		if !crdName.MatchString(name) || len(name) > 253 || !crdName.MatchString(targetKey) || len(targetKey) > 253 ||
+			(prefix != "" && (!crdName.MatchString(prefix) || len(prefix) > 128)) {
+			t.Skip() // refused at admission
+		}
+		entries := []v1alpha1.SecretRef{{Path: "kv/data/a", Key: "k", TargetKey: targetKey}, {Path: "kv/data/b", Prefix: prefix}}
+		data := Fetched{"kv/data/a": {"k": "v"}, "kv/data/b": {vaultKey: "w"}}
+		shape := &v1alpha1.SecretSpec{Templates: []v1alpha1.SecretTemplate{{Name: name, Template: "x"}}}
+		out, err := Build(entries, shape, data)
+		if err != nil {
+			if ReasonFor(err) == "" {
+				t.Fatalf("an error without a condition reason: %v", err)
+			}
+			return
+		}
+		for k := range out {
+			if msgs := validation.IsConfigMapKey(k); len(msgs) > 0 {
+				t.Fatalf("Secret key %q would be refused by the apiserver: %v", k, msgs)
+			}
 		}
 	})
 }

@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 		if err := prepareVault(e); err != nil {
 			return err
 		}
+		if err := prepareShapeExamples(e); err != nil {
+			return err
+		}
 		if err := e.GrantEverything(context.Background()); err != nil {
 			return err
 		}

@@ -52,6 +52,13 @@ func (r *Reconciler) driftOf(app *appv1alpha1.VaultApp, existing, want *corev1.S
 			d.added = append(d.added, k)
 		}
 	}
+	if len(d.added)+len(d.changed)+len(d.removed) == 0 {
+		// The Secret already holds what would be written: nothing to
+		// repair. The status (from the cache) can lag the operator's own
+		// last write: the Secret's update wakes the next reconcile before
+		// the status patch of the one that wrote it reaches the cache.
+		return drift{}
+	}
 	return d
 }
 

@@ -96,7 +96,10 @@ func (r *Reconciler) reconcileSecret(ctx context.Context, p *pass) (ctrl.Result,
 
 // recordVersions puts the data's version in the status and says why the
 // pods will roll, if they will: the values read from Vault changed, or only
-// what the templates make of them.
+// what the templates make of them. The SecretRotated event is for the
+// reconcile that changed the data: a status read from a cache that lags
+// the operator's own last write (the Secret already held this version)
+// announces nothing new.
 func (r *Reconciler) recordVersions(app *appv1alpha1.VaultApp, p *pass, version, source string) {
 	if app.Status.SecretVersion != version {
 		now := metav1.Now()
@@ -106,8 +109,10 @@ func (r *Reconciler) recordVersions(app *appv1alpha1.VaultApp, p *pass, version,
 			if app.Status.SourceVersion == source {
 				p.rolloutReason = rolloutTemplateChanged
 			}
-			r.Events.Normal(app, appv1alpha1.ReasonSecretRotated, fmt.Sprintf("secret %s updated (version %s): %s",
-				appv1alpha1.SecretNameFor(app.Name), version, rolloutWhy[p.rolloutReason]))
+			if p.prev == nil || dataVersion(r.Key, app, p.prev.Data) != version {
+				r.Events.Normal(app, appv1alpha1.ReasonSecretRotated, fmt.Sprintf("secret %s updated (version %s): %s",
+					appv1alpha1.SecretNameFor(app.Name), version, rolloutWhy[p.rolloutReason]))
+			}
 		}
 	}
 	p.version = version
