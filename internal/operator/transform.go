@@ -17,7 +17,8 @@ import (
 // only what push sync and the event handlers read: identity, resource
 // version, generation, deletion, finalizers, owner references, the
 // vault-sync.io annotations (and the VaultApp adopt annotation), and of the
-// pod template only what references Secrets. Labels, other annotations
+// pod template only what references Secrets and the service account
+// (workload identity logs in as it). Labels, other annotations
 // (kubectl's last-applied copy among them), images, commands, probes,
 // resources, timestamps and managedFields are dropped: so memory grows with
 // the number of Deployments, not with their size, and neither controller
@@ -43,5 +44,6 @@ func slimDeployment(obj any) (any, error) {
 		}
 	}
 	out.Spec.Template = corev1.PodTemplateSpec{Spec: pushsync.SecretReferences(&d.Spec.Template.Spec)}
+	out.Spec.Template.Spec.ServiceAccountName = d.Spec.Template.Spec.ServiceAccountName
 	return out, nil
 }

@@ -22,6 +22,7 @@ func fullDeployment() *appsv1.Deployment {
 			Annotations: map[string]string{pushsync.AnnotationPath: "secret/x", pushsync.AnnotationState: "{}", appv1alpha1.AdoptAnnotation: "x",
 				"kubectl.kubernetes.io/last-applied-configuration": "{...}", "deployment.kubernetes.io/revision": "2"}},
 		Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+			ServiceAccountName: "app",
 			Containers: []corev1.Container{{Name: "app", Image: "big/image:1", Command: []string{"run"},
 				EnvFrom: []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "db"}}}},
 				Env:     []corev1.EnvVar{{Name: "PLAIN", Value: "v"}, {Name: "K", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "api"}, Key: "k"}}}}}},
@@ -44,6 +45,9 @@ func TestSlimDeploymentKeepsWhatTheControllersRead(t *testing.T) {
 	if m.Name != "x" || m.Namespace != "ns" || m.UID != "u" || m.ResourceVersion != "7" || m.Generation != 3 ||
 		m.DeletionTimestamp == nil || len(m.Finalizers) != 1 || m.Kind != "Deployment" {
 		t.Fatalf("lost what the controllers read: %+v", m.ObjectMeta)
+	}
+	if m.Spec.Template.Spec.ServiceAccountName != "app" {
+		t.Fatal("lost the service account workload identity logs in as")
 	}
 	if len(m.Annotations) != 3 || m.Annotations[pushsync.AnnotationPath] != "secret/x" || m.Annotations[appv1alpha1.AdoptAnnotation] != "x" {
 		t.Fatalf("annotations = %v", m.Annotations)
