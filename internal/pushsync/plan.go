@@ -108,3 +108,19 @@ func Hash(key mac.Key, uid string, paths []string, writes []Write) string {
 	b, _ := json.Marshal(entries) // maps marshal with sorted keys: canonical
 	return "hmac:" + key.Digest([]byte("push-data/v2"), []byte(uid), b)
 }
+
+// DataSum is a keyed digest of the data written at loc for the Deployment
+// with uid (State.Sums). Bound to both, it confirms no guess across
+// objects. Data that is not all strings (not written by push) has no sum.
+func DataSum(key mac.Key, uid, loc string, data map[string]any) string {
+	strs := make(map[string]string, len(data))
+	for k, v := range data {
+		s, ok := v.(string)
+		if !ok {
+			return ""
+		}
+		strs[k] = s
+	}
+	b, _ := json.Marshal(strs)
+	return "hmac:" + key.Digest([]byte("push-kv1-data/v1"), []byte(uid), []byte(loc), b)
+}

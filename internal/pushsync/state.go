@@ -30,6 +30,11 @@ type State struct {
 	// on KV v1 with 0. A location only listed in Locations is claimed: the
 	// operator may have written it, Vault's metadata says whether.
 	Versions map[string]int `json:"versions,omitempty"`
+	// Sums are, for the KV v1 locations written, a keyed digest of the data
+	// written there (DataSum): KV v1 has no metadata, so after a restart,
+	// or for a record this process did not write, the data Vault holds
+	// proves the write only if it still matches.
+	Sums map[string]string `json:"sums,omitempty"`
 	// MAC authenticates the rest for one Deployment.
 	MAC string `json:"mac,omitempty"`
 }
@@ -60,11 +65,17 @@ func (s State) Verify(key mac.Key, uid string) bool {
 
 func (s State) macInput(uid string) [][]byte {
 	locs, _ := json.Marshal(s.Locations)
-	versions := []byte("{}") // nil and empty are one thing once encoded (omitempty)
-	if len(s.Versions) > 0 {
-		versions, _ = json.Marshal(s.Versions) // sorted keys: canonical
+	return [][]byte{[]byte("push-record/v3"), []byte(uid), []byte(s.Hash), locs, canonical(s.Versions), canonical(s.Sums)}
+}
+
+// canonical encodes a map with sorted keys; nil and empty are one thing
+// once encoded (omitempty).
+func canonical[V any](m map[string]V) []byte {
+	if len(m) == 0 {
+		return []byte("{}")
 	}
-	return [][]byte{[]byte("push-record/v2"), []byte(uid), []byte(s.Hash), locs, versions}
+	b, _ := json.Marshal(m)
+	return b
 }
 
 // Expect is what the record says of loc, for the Vault client: listed

@@ -9,7 +9,12 @@ import (
 
 // Expect is what the caller's own sealed record says of a location. A
 // claim (listed before anything was written) proves nothing about what is
-// there; only a confirmed write does.
+// there; only a confirmed write does. Written with a Version is taken as
+// proof without asking Vault (a check-and-set at that version, no owner
+// read): KV v2 version numbers start again at 1 when a secret's metadata
+// is deleted, so the caller passes it only for a version it knows it
+// wrote last (push: a record this process wrote itself, never a replayed
+// or pre-restart one; internal/controller/push/proof.go).
 type Expect struct {
 	// Claimed: the record listed the location before the write.
 	Claimed bool

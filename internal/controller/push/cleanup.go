@@ -41,7 +41,7 @@ func (r *Reconciler) disable(ctx context.Context, dep *appsv1.Deployment, rec pu
 // release removes (or, preserving, keeps) what was written for dep, then
 // clears the record and the finalizer.
 func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, rec pushsync.Record, preserve bool) error {
-	kv := r.Vault(dep)
+	kv, mine := r.Vault(dep), r.recordedHere(dep, rec.Trusted)
 	switch {
 	case preserve && len(rec.Trusted.Locations) > 0:
 		for _, l := range rec.Trusted.Locations {
@@ -52,10 +52,10 @@ func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, rec pu
 		}
 		r.Events.Normal(dep, v1alpha1.ReasonPreserved, "kept vault data (preserve-on-delete): "+joinLocations(rec.Trusted.Locations))
 	case !preserve:
-		if _, err := r.deleteLocations(ctx, dep, kv, rec.Trusted.Locations, rec.Trusted); err != nil {
+		if _, err := r.deleteLocations(ctx, dep, kv, rec.Trusted.Locations, rec.Trusted, mine); err != nil {
 			return err
 		}
-		if _, err := r.deleteLocations(ctx, dep, kv, rec.Unverified, pushsync.State{}); err != nil {
+		if _, err := r.deleteLocations(ctx, dep, kv, rec.Unverified, pushsync.State{}, false); err != nil {
 			return err
 		}
 	}
@@ -74,10 +74,10 @@ func (r *Reconciler) release(ctx context.Context, dep *appsv1.Deployment, rec pu
 // is left alone). Ownership is checked by Vault's metadata on every KV v2
 // delete. The first failure to delete stops it and is returned (the record
 // still lists everything, so a retry finishes the job).
-func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, locs []vault.Location, rec pushsync.State) ([]string, error) {
+func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, locs []vault.Location, rec pushsync.State, mine bool) ([]string, error) {
 	var removed, left []string
 	for _, l := range locs {
-		if ok, err := r.deletable(ctx, dep, kv, l, rec.Expect(l).Written); err != nil {
+		if ok, err := r.deletable(ctx, dep, kv, l, rec, mine); err != nil {
 			return removed, err
 		} else if !ok {
 			left = append(left, l.String())
@@ -108,18 +108,21 @@ func (r *Reconciler) deleteLocations(ctx context.Context, dep *appsv1.Deployment
 	return removed, nil
 }
 
-// deletable checks a recorded location before it is deleted (written: the
-// trusted record confirms a write there); an error is a Vault failure to
-// retry.
-func (r *Reconciler) deletable(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, l vault.Location, written bool) (bool, error) {
+// deletable checks a recorded location before it is deleted (on KV v1 the
+// trusted record must prove a write there, proof.go); an error is a Vault
+// failure to retry.
+func (r *Reconciler) deletable(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, l vault.Location, rec pushsync.State, mine bool) (bool, error) {
 	if err := kv.VerifyLocation(ctx, l); err != nil {
 		if vault.IsCategory(err, vault.CategoryInvalidPath) || vault.IsCategory(err, vault.CategoryPermissionDenied) {
 			return false, nil
 		}
 		return false, err
 	}
-	if !written && l.Version != 2 {
-		return false, nil
+	if l.Version != 2 {
+		exp, err := r.expect(ctx, dep, kv, rec, mine, l)
+		if err != nil || !exp.Written {
+			return false, err
+		}
 	}
 	if err := r.Policy.AllowPath(ctx, dep.Namespace, l.String(), policy.Write); err != nil {
 		metrics.PolicyDenials.WithLabelValues("path").Inc()

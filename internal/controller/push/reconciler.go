@@ -59,6 +59,9 @@ type Reconciler struct {
 	// Vault (or wrote itself); dirty those whose last write failed after
 	// the record was written.
 	seen, dirty sync.Map
+	// mine is the MAC of the last record this process wrote per Deployment
+	// (proof.go).
+	mine sync.Map
 }
 
 func keyOf(dep *appsv1.Deployment) types.NamespacedName {
@@ -122,6 +125,7 @@ func (r *Reconciler) forget(key types.NamespacedName) {
 	r.verified.Delete(key)
 	r.seen.Delete(key)
 	r.dirty.Delete(key)
+	r.mine.Delete(key)
 }
 
 // SetupWithManager watches annotated Deployments (and those still carrying

@@ -14,12 +14,16 @@ import (
 // sets or removes the finalizer, in one patch. Nothing is sent when
 // nothing changes.
 func (r *Reconciler) record(ctx context.Context, dep *appsv1.Deployment, state pushsync.State, keepFinalizer bool) error {
-	return kube.Patch(ctx, r.Client, dep, func() {
+	var sealed pushsync.State
+	if len(state.Locations) > 0 {
+		sealed = state.Seal(r.Key, string(dep.UID))
+	}
+	err := kube.Patch(ctx, r.Client, dep, func() {
 		if len(state.Locations) > 0 {
 			if dep.Annotations == nil {
 				dep.Annotations = map[string]string{}
 			}
-			dep.Annotations[pushsync.AnnotationState] = state.Seal(r.Key, string(dep.UID)).Encode()
+			dep.Annotations[pushsync.AnnotationState] = sealed.Encode()
 		} else {
 			delete(dep.Annotations, pushsync.AnnotationState)
 		}
@@ -29,4 +33,11 @@ func (r *Reconciler) record(ctx context.Context, dep *appsv1.Deployment, state p
 			controllerutil.RemoveFinalizer(dep, pushsync.Finalizer)
 		}
 	})
+	if err != nil {
+		// The patch may have landed or not: trust neither record.
+		r.doubt(dep)
+		return err
+	}
+	r.remember(dep, sealed)
+	return nil
 }

@@ -31,17 +31,21 @@ type pass struct {
 	// is recorded now (recorded plus locations claimed before writing);
 	// unverified are locations of a record that did not verify.
 	recorded, state pushsync.State
-	unverified      []vault.Location
-	names           []string
-	secrets         map[string]*corev1.Secret
-	writes          []pushsync.Write
-	locs            []vault.Location
-	hash            string
+	// mine: recorded is the record this process last wrote (proof.go).
+	mine       bool
+	unverified []vault.Location
+	names      []string
+	secrets    map[string]*corev1.Secret
+	writes     []pushsync.Write
+	locs       []vault.Location
+	hash       string
 	// unchanged: the data and paths are as recorded; verify: the periodic
 	// drift check is due.
 	unchanged, verify bool
 	// versions are the KV v2 versions written (or, before, expected).
-	versions         map[string]int
+	versions map[string]int
+	// sums are the keyed digests of the KV v1 data written (State.Sums).
+	sums             map[string]string
 	written, removed []string
 }
 
@@ -69,7 +73,7 @@ var syncSteps = []syncStep{
 }
 
 func (r *Reconciler) sync(ctx context.Context, dep *appsv1.Deployment, cfg pushsync.Config, rec pushsync.Record) (reconcile.Result, error) {
-	p := &pass{dep: dep, cfg: cfg, kv: r.Vault(dep), recorded: rec.Trusted, state: rec.Trusted, unverified: rec.Unverified, start: time.Now()}
+	p := &pass{dep: dep, cfg: cfg, kv: r.Vault(dep), recorded: rec.Trusted, mine: r.recordedHere(dep, rec.Trusted), state: rec.Trusted, unverified: rec.Unverified, start: time.Now()}
 	requeue := reconcile.Result{RequeueAfter: kube.Jitter(cfg.ReconcileInterval)}
 	for _, step := range syncSteps {
 		done, err := step(r, ctx, p)

@@ -50,22 +50,28 @@ func (r *Reconciler) skipUnchanged(ctx context.Context, p *pass) (bool, error) {
 
 // recordIntent records, before anything is written, the locations about to
 // be written (with those recorded before, until they are removed), the new
-// hash, the KV v2 versions the writes of known locations will create, and
-// the finalizer: one patch. A Deployment deleted at any moment after a
-// write still has its finalizer and a record of what to clean up. A new
-// location is only claimed: the claim proves nothing about what is there.
+// hash, what is known written and the finalizer: one patch. A Deployment
+// deleted at any moment after a write still has its finalizer and a record
+// of what to clean up. A new location is only claimed: the claim proves
+// nothing about what is there. When this process wrote the record it
+// starts from, the KV v2 writes of known locations are recorded with the
+// version they will create (no second patch); otherwise with the version
+// recorded, and the write corrects it (proof.go).
 func (r *Reconciler) recordIntent(ctx context.Context, p *pass) (bool, error) {
-	p.versions = map[string]int{}
+	p.versions, p.sums = map[string]int{}, maps.Clone(p.recorded.Sums)
+	if p.sums == nil {
+		p.sums = map[string]string{}
+	}
 	for _, l := range p.recorded.Locations {
 		if v, written := p.recorded.Versions[l.String()]; written {
-			if l.Version == 2 && slices.Contains(p.locs, l) {
+			if p.mine && l.Version == 2 && slices.Contains(p.locs, l) {
 				v++ // the version this sync's write will create
 			}
 			p.versions[l.String()] = v
 		}
 	}
 	intent := pushsync.State{Hash: p.hash, Locations: append(slices.Clone(p.recorded.Locations), newLocations(p.recorded.Locations, p.locs)...),
-		Versions: maps.Clone(p.versions)}
+		Versions: maps.Clone(p.versions), Sums: maps.Clone(p.sums)}
 	if err := r.record(ctx, p.dep, intent, true); err != nil {
 		return false, err
 	}
@@ -88,14 +94,18 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 				return false, vaultOpError("read", err)
 			}
 		}
-		exp := p.recorded.Expect(loc)
+		exp, err := r.expect(ctx, p.dep, p.kv, p.recorded, p.mine, loc)
+		if err != nil {
+			return false, err
+		}
 		exp.Claimed = true // recordIntent listed it before this write
 		v, err := p.kv.WriteOwned(ctx, loc, toAny(w.Data), r.owner(p.dep), exp)
 		if err != nil {
 			r.dirty.Store(keyOf(p.dep), true)
+			r.doubt(p.dep) // the intent names versions this write did not make
 			return false, vaultOpError("write", err)
 		}
-		r.confirm(p, loc, v, exp)
+		r.confirm(p, loc, v, exp, toAny(w.Data))
 		p.written = append(p.written, loc.String())
 	}
 	if p.verify {
@@ -108,11 +118,13 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 // A KV v2 secret created by this sync stays only claimed: its owner
 // metadata proves it is the operator's, and recording its version would
 // cost a second patch (the next change reads the metadata once instead).
-// A KV v1 secret has no metadata: its write is recorded.
-func (r *Reconciler) confirm(p *pass, loc vault.Location, version int, exp vault.Expect) {
+// A KV v1 secret has no metadata: its write is recorded, with a keyed sum
+// of the data that proves it later.
+func (r *Reconciler) confirm(p *pass, loc vault.Location, version int, exp vault.Expect, data map[string]any) {
 	switch {
 	case loc.Version != 2:
 		p.versions[loc.String()] = 0
+		p.sums[loc.String()] = pushsync.DataSum(r.Key, string(p.dep.UID), loc.String(), data)
 	case exp.Written || slices.Contains(p.recorded.Locations, loc):
 		p.versions[loc.String()] = version
 	}
@@ -123,12 +135,12 @@ func (r *Reconciler) confirm(p *pass, loc vault.Location, version int, exp vault
 // Vault proves this Deployment wrote.
 func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
 	var err error
-	p.removed, err = r.deleteLocations(ctx, p.dep, p.kv, p.state.Stale(p.locs), p.recorded)
+	p.removed, err = r.deleteLocations(ctx, p.dep, p.kv, p.state.Stale(p.locs), p.recorded, p.mine)
 	if err != nil {
 		return false, err
 	}
 	unverified := pushsync.State{Locations: p.unverified}.Stale(p.locs)
-	removed, err := r.deleteLocations(ctx, p.dep, p.kv, unverified, pushsync.State{})
+	removed, err := r.deleteLocations(ctx, p.dep, p.kv, unverified, pushsync.State{}, false)
 	p.removed = append(p.removed, removed...)
 	return false, err
 }
@@ -137,11 +149,14 @@ func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
 // what recordIntent announced (no stale location, the versions expected).
 func (r *Reconciler) recordSynced(ctx context.Context, p *pass) (bool, error) {
 	r.seen.Store(keyOf(p.dep), true)
-	versions := map[string]int{}
+	versions, sums := map[string]int{}, map[string]string{}
 	for _, l := range p.locs {
 		if v, ok := p.versions[l.String()]; ok {
 			versions[l.String()] = v
 		}
+		if s, ok := p.sums[l.String()]; ok {
+			sums[l.String()] = s
+		}
 	}
-	return false, r.record(ctx, p.dep, pushsync.State{Hash: p.hash, Locations: p.locs, Versions: versions}, true)
+	return false, r.record(ctx, p.dep, pushsync.State{Hash: p.hash, Locations: p.locs, Versions: versions, Sums: sums}, true)
 }
