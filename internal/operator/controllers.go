@@ -38,6 +38,7 @@ func setupControllers(cfg *rest.Config, mgr ctrl.Manager, pool *vault.Pool, key 
 		Client: mgr.GetClient(),
 		// Secrets are read on demand, never cached: see cacheOptions.
 		Secrets:                 mgr.GetAPIReader(),
+		Live:                    mgr.GetAPIReader(),
 		Vault:                   func(dep *appsv1.Deployment) vault.KVStore { return pool.Client(ids.ForDeployment(dep)) },
 		Tracker:                 tracker,
 		Events:                  events,

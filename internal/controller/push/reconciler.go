@@ -38,6 +38,9 @@ type Reconciler struct {
 	Client client.Client
 	// Secrets reads Secrets directly from the API server: they are never cached.
 	Secrets client.Reader
+	// Live reads a Deployment from the API server when a patch of its
+	// record conflicts (kube.PatchRebasing); nil: no second attempt.
+	Live client.Reader
 	// Vault gives the Vault access acting for a Deployment: the operator's
 	// own identity, or in workload-identity mode the Deployment's own
 	// service account.

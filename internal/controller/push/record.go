@@ -18,7 +18,7 @@ func (r *Reconciler) record(ctx context.Context, dep *appsv1.Deployment, state p
 	if len(state.Locations) > 0 {
 		sealed = state.Seal(r.Key, string(dep.UID))
 	}
-	err := kube.Patch(ctx, r.Client, dep, func() {
+	err := kube.PatchRebasing(ctx, r.Client, r.Live, dep, func() {
 		if len(state.Locations) > 0 {
 			if dep.Annotations == nil {
 				dep.Annotations = map[string]string{}
