@@ -30,6 +30,7 @@ generate: tools ## Generate deepcopy code from the API types.
 manifests: tools ## Generate CRDs and RBAC from kubebuilder markers into config/ (and the chart).
 	$(CONTROLLER_GEN) rbac:roleName=vault-sync-operator crd:generateEmbeddedObjectMeta=true paths=./api/... paths=./internal/controller/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	cp config/crd/bases/*.yaml charts/vault-sync-operator/crds/
 
 .PHONY: fmt
 fmt: ## go fmt.

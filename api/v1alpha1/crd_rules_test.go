@@ -143,6 +143,10 @@ func TestNewValidationRules(t *testing.T) {
 		{"excludeRaw without templates", setShape(obj{"excludeRaw": true}), "excludeRaw needs templates"},
 		{"template named like a targetKey", setShape(obj{"templates": []interface{}{tmplEntry("t", "x")}}), "a template's name is also the targetKey of a secrets entry"},
 		{"template named like a targetKey with excludeRaw", setShape(obj{"excludeRaw": true, "templates": []interface{}{tmplEntry("t", "x")}}), ""},
+		{"excludeRaw with an issued secret", func(o obj) {
+			setShape(obj{"excludeRaw": true, "templates": []interface{}{tmplEntry("x", "1")}})(o)
+			setIssue(obj{"path": "kv/data/a", "params": obj{"a": "b"}})(o)
+		}, "excludeRaw cannot be used with spec.vault.issue"},
 		{"lastHandledRefreshRequest of 257 characters", set("lastHandledRefreshRequest", strings.Repeat("1", 257), "status"), "status.lastHandledRefreshRequest"},
 
 		{"every list and map at its maximum", maxed, ""},

@@ -8,6 +8,7 @@ import (
 // VaultAppSpec declares an application: its Deployment, the Vault secrets
 // it needs and how it is monitored.
 // +kubebuilder:validation:XValidation:rule="!has(self.secret) || !has(self.secret.templates) || (has(self.secret.excludeRaw) && self.secret.excludeRaw) || self.secret.templates.all(t, !self.vault.secrets.exists(s, has(s.targetKey) && s.targetKey == t.name))",message="a template's name is also the targetKey of a secrets entry: each Secret key has one source"
+// +kubebuilder:validation:XValidation:rule="!has(self.secret) || !has(self.secret.excludeRaw) || !self.secret.excludeRaw || !has(self.vault.issue) || size(self.vault.issue) == 0",message="excludeRaw cannot be used with spec.vault.issue: the operator keeps an issued secret's values in the Secret to renew it without issuing new credentials"
 type VaultAppSpec struct {
 	// DeploymentSpec is the application's Deployment. The operator adds the
 	// volume "vault-secrets" (the Secret <name>-vault-secrets) mounted

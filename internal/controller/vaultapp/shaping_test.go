@@ -2,6 +2,7 @@ package vaultapp
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	appv1alpha1 "github.com/vault-sync-io/vault-sync-operator/api/v1alpha1"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
@@ -177,4 +179,26 @@ func TestRolloutsAreCountedByReason(t *testing.T) {
 		t.Fatalf("events = %v", rec)
 	}
 	_ = time.Second
+}
+
+// excludeRaw with a secret that turns out dynamic (a read that came with a
+// lease) is InvalidSpec and not retried until the spec changes: each retry
+// would issue, and revoke, another credential.
+func TestExcludeRawWithADynamicReadIsNotRetried(t *testing.T) {
+	r, _, fv, app := dynamicSetup(time.Hour, func(a *appv1alpha1.VaultApp) {
+		a.Spec.Secret = &appv1alpha1.SecretSpec{ExcludeRaw: true,
+			Templates: []appv1alpha1.SecretTemplate{{Name: "dsn", Template: "{{ .Values.user }}"}}}
+	})
+	res, err := r.Reconcile(context.Background(), request(app))
+	if !errors.Is(err, reconcile.TerminalError(nil)) || res.RequeueAfter != 0 {
+		t.Fatalf("Reconcile = %+v, %v; want a terminal error, no requeue", res, err)
+	}
+	got := &appv1alpha1.VaultApp{}
+	_ = r.Client.Get(context.Background(), request(app).NamespacedName, got)
+	if c := meta.FindStatusCondition(got.Status.Conditions, appv1alpha1.ConditionSecretsSynced); c == nil || c.Reason != appv1alpha1.ReasonInvalidSpec {
+		t.Fatalf("SecretsSynced = %+v, want InvalidSpec", c)
+	}
+	if fv.Reads(dbPath) != 1 || len(fv.Revoked()) != 1 {
+		t.Fatalf("reads %d, revoked %v: want the one credential issued and revoked", fv.Reads(dbPath), fv.Revoked())
+	}
 }

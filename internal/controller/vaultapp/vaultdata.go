@@ -2,6 +2,7 @@ package vaultapp
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -69,6 +70,9 @@ func (r *Reconciler) reconcileVaultData(ctx context.Context, p *pass) (ctrl.Resu
 	if p.vaultErr != nil {
 		metrics.VaultAppSyncs.WithLabelValues(p.app.Namespace, p.app.Name, "error").Inc()
 		p.vd, p.version = nil, p.app.Status.SecretVersion
+		if errors.As(p.vaultErr, new(specError)) {
+			return ctrl.Result{}, reconcile.TerminalError(p.vaultErr)
+		}
 		return ctrl.Result{RequeueAfter: retryAfterVaultError(p.vaultErr)}, nil
 	}
 	mark(p.app, appv1alpha1.ConditionVaultAuthenticated, metav1.ConditionTrue, appv1alpha1.ReasonSucceeded,
@@ -124,8 +128,10 @@ func (r *Reconciler) pathData(ctx context.Context, app *appv1alpha1.VaultApp, pa
 			r.leases.MarkVerified(is.LeaseID, vd.client.Generation())
 		}
 		if app.Spec.Secret != nil && app.Spec.Secret.ExcludeRaw {
-			return r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonInvalidSpec, fmt.Errorf(
-				"%s is a dynamic secret (Vault issued it with a lease or certificate) and spec.secret.excludeRaw is set: the operator keeps a dynamic secret's values in the Secret to renew it without issuing new credentials; unset excludeRaw", path))
+			// Not retried until the spec changes: each retry would issue
+			// (and revoke) another credential.
+			return specError{r.fail(ctx, app, appv1alpha1.ConditionSecretsSynced, appv1alpha1.ReasonInvalidSpec, fmt.Errorf(
+				"%s is a dynamic secret (Vault issued it with a lease or certificate) and spec.secret.excludeRaw is set: the operator keeps a dynamic secret's values in the Secret to renew it without issuing new credentials; unset excludeRaw", path))}
 		}
 		vd.record.Current[path] = is
 		st := r.keeper().Status(path, is, sec.Renewable)
@@ -260,3 +266,8 @@ func retryAfterVaultError(err error) time.Duration {
 	}
 	return kube.Jitter(time.Minute)
 }
+
+// specError is a failure only a change of the spec fixes: not retried.
+type specError struct{ error }
+
+func (e specError) Unwrap() error { return e.error }
