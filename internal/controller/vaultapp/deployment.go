@@ -60,6 +60,9 @@ func (r *Reconciler) reconcileDeployment(ctx context.Context, p *pass) (ctrl.Res
 	metrics.SetRolloutQueued(app.Namespace, app.Name, wait > 0)
 	if wait > 0 {
 		p.rolloutPending = true
+		if p.rolloutReason != "" {
+			r.queuedReasons.Store(client.ObjectKeyFromObject(app), p.rolloutReason)
+		}
 		mark(app, appv1alpha1.ConditionDeploymentReady, metav1.ConditionFalse, appv1alpha1.ReasonRolloutQueued,
 			fmt.Sprintf("new secret version %s is in the Secret; the rollout starts in %s (at most %g rotation rollouts per second, --max-rollouts-per-second)",
 				p.version, wait.Round(time.Second), float64(r.Rollouts.Limit())))
@@ -86,9 +89,12 @@ func (r *Reconciler) countRollout(app *appv1alpha1.VaultApp, existing, want *app
 		return // created, or no new pods
 	}
 	v := appv1alpha1.SecretVersionAnnotation
+	queued, _ := r.queuedReasons.LoadAndDelete(client.ObjectKeyFromObject(app))
 	switch {
 	case existing.Spec.Template.Annotations[v] == want.Spec.Template.Annotations[v]:
 		reason = rolloutSpecChanged
+	case reason == "" && queued != nil:
+		reason = queued.(string) // written by the reconcile that queued the rollout
 	case reason == "":
 		reason = rolloutDataChanged // the new Secret was written by an earlier reconcile
 	}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -76,6 +77,9 @@ type Reconciler struct {
 	serviceMonitors bool
 	leases          *lease.Book
 	reads           *readCache
+	// queuedReasons keeps why a queued rollout will happen (by VaultApp):
+	// the reconcile that starts it no longer knows.
+	queuedReasons sync.Map
 }
 
 // +kubebuilder:rbac:groups=app.techweaver.io,resources=vaultapps,verbs=get;list;watch;patch
@@ -223,6 +227,7 @@ func soonest(a, b ctrl.Result) ctrl.Result {
 // forget drops what is remembered of a deleted VaultApp.
 func (r *Reconciler) forget(ctx context.Context, key types.NamespacedName) {
 	metrics.ForgetVaultApp(key.Namespace, key.Name)
+	r.queuedReasons.Delete(key)
 	metrics.SetLeases(key.Namespace, key.Name, 0, time.Time{})
 	r.release(ctx, r.leases.ForgetApp(key, types.NamespacedName{Namespace: key.Namespace, Name: appv1alpha1.SecretNameFor(key.Name)}))
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -179,6 +181,33 @@ func TestRolloutsAreCountedByReason(t *testing.T) {
 		t.Fatalf("events = %v", rec)
 	}
 	_ = time.Second
+}
+
+// A rollout that waited its turn (--max-rollouts-per-second) is counted
+// with the reason of the change that caused it, though the reconcile that
+// starts it did not write the Secret.
+func TestAQueuedRolloutKeepsItsReason(t *testing.T) {
+	fv := kvVault(map[string]map[string]any{"kv/data/db": {"url": "postgres://db"}, "kv/data/api": {"key": "k1"}})
+	app := shapedApp(func(*appv1alpha1.VaultApp) {})
+	r, c := newTestReconciler(app, fv)
+	got, _ := reconcileOnce(t, r, app)
+	r.Rollouts = rate.NewLimiter(rate.Every(time.Hour), 1)
+	r.Rollouts.Allow() // the burst is spent: the next rotation rollout waits
+	got.Spec.Secret = &appv1alpha1.SecretSpec{Templates: []appv1alpha1.SecretTemplate{{Name: "t", Template: "{{ .Values.db_url }}"}}}
+	got.Generation++
+	if err := c.Update(context.Background(), got); err != nil {
+		t.Fatal(err)
+	}
+	_ = r.Client.Get(context.Background(), client.ObjectKeyFromObject(got), got)
+	if res, err := r.Reconcile(context.Background(), request(got)); err != nil || res.RequeueAfter == 0 {
+		t.Fatalf("Reconcile = %+v, %v; want the rollout queued", res, err)
+	}
+	drainAll(r)
+	r.Rollouts = nil // its turn
+	reconcileOnce(t, r, got)
+	if rec := drainAll(r); !containsAll(rec, "RolloutStarted", "template_changed") {
+		t.Fatalf("events = %v, want the queued rollout counted as template_changed", rec)
+	}
 }
 
 // excludeRaw with a secret that turns out dynamic (a read that came with a
