@@ -24,6 +24,10 @@ type Expect struct {
 	// Version is, on KV v2, the version the operator last wrote or is
 	// writing there (0: unknown).
 	Version int
+	// Listed: a record listed the location before this write, so it most
+	// likely exists; the metadata is read first instead of trying a create
+	// that would be refused. It proves nothing.
+	Listed bool
 }
 
 // WriteOwned writes data at loc for owner and returns the KV v2 version it
@@ -32,8 +36,9 @@ type Expect struct {
 //
 //   - KV v2, written before with a known version: check-and-set at that
 //     version (one write, no read); Vault refuses it if anyone wrote since;
-//   - KV v2, never written: create with check-and-set 0, which fails if
-//     anything is there, then stamp owner's metadata (two writes, no read);
+//   - KV v2, never written nor listed: create with check-and-set 0, which
+//     fails if anything is there, then stamp owner's metadata (two writes,
+//     no read);
 //   - otherwise (the check-and-set failed, or the version is unknown) the
 //     metadata is read: it must be owner's, and the write is a check-and-set
 //     at the version seen, so a concurrent writer is detected instead of
@@ -57,7 +62,7 @@ func (k *KV) WriteOwned(ctx context.Context, loc Location, data map[string]any, 
 		if v, err := k.put(ctx, loc, data, exp.Version); !IsCategory(err, CategoryConflict) {
 			return v, err
 		}
-	case !exp.Written:
+	case !exp.Written && !exp.Listed:
 		if v, err := k.create(ctx, loc, data, owner); !IsCategory(err, CategoryConflict) {
 			return v, err
 		}

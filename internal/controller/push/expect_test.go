@@ -81,7 +81,7 @@ func TestARetriedWriteExpectsOnlyAVersionItWrote(t *testing.T) {
 	if len(wit.unfounded) > 0 {
 		t.Fatalf("writes expecting versions they did not write: %v", wit.unfounded)
 	}
-	if retry := wit.expects[2]; retry != (vault.Expect{Claimed: true}) {
+	if retry := wit.expects[2]; retry != (vault.Expect{Claimed: true, Listed: true}) {
 		t.Fatalf("api's retry expects %+v, want the location only claimed", retry)
 	}
 }
@@ -103,7 +103,7 @@ func TestOnlyAWrittenLocationIsWrittenAtItsVersion(t *testing.T) {
 		st, _ := pushsync.ReadState(w.deployment("web").Annotations)
 		versions = append(versions, st.Versions)
 	}
-	want := []vault.Expect{{Claimed: true}, {Claimed: true}, {Claimed: true, Written: true, Version: 2}}
+	want := []vault.Expect{{Claimed: true}, {Claimed: true, Listed: true}, {Claimed: true, Written: true, Version: 2, Listed: true}}
 	if !reflect.DeepEqual(wit.expects, want) {
 		t.Fatalf("writes expected %+v, want %+v", wit.expects, want)
 	}
@@ -155,7 +155,7 @@ func TestAKVv1WriteIsRecordedAsWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []vault.Expect{{Claimed: true}, {Claimed: true, Written: true}}
+	want := []vault.Expect{{Claimed: true}, {Claimed: true, Written: true, Listed: true}}
 	if !reflect.DeepEqual(wit.expects, want) {
 		t.Fatalf("writes expected %+v, want %+v", wit.expects, want)
 	}

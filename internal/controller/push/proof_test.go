@@ -73,7 +73,7 @@ func TestAfterARestartKVv1WritesAreProvenByTheirData(t *testing.T) {
 	if _, err := w.reconcile("web"); err != nil {
 		t.Fatal(err)
 	}
-	if want := (vault.Expect{Claimed: true, Written: true}); !slices.Equal(wit.expects, []vault.Expect{want}) {
+	if want := (vault.Expect{Claimed: true, Written: true, Listed: true}); !slices.Equal(wit.expects, []vault.Expect{want}) {
 		t.Fatalf("after the restart the write expected %+v, want %+v (the data proved the write)", wit.expects, want)
 	}
 	if got := w.kv("kv1/web/db")["user"]; got != "v" {

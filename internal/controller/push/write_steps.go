@@ -98,7 +98,8 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 		if err != nil {
 			return false, err
 		}
-		exp.Claimed = true // recordIntent listed it before this write
+		exp.Listed = exp.Claimed // the last sync's record listed it: it most likely exists
+		exp.Claimed = true       // recordIntent listed it before this write
 		v, err := p.kv.WriteOwned(ctx, loc, toAny(w.Data), r.owner(p.dep), exp)
 		if err != nil {
 			r.dirty.Store(keyOf(p.dep), true)
