@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// idlePhase waits a window with nothing changing and counts what the
+// operator sends meanwhile: from its own counters (writes, logins, reads
+// in total) and from Vault's audit log (reads per group of VaultApps).
+func (b *bench) idlePhase(ctx context.Context) error {
+	idle := b.cfg.idle
+	step("idle window: %s with nothing changing", idle)
+	time.Sleep(3 * time.Second) // the last phase's trailing work
+	audit, err := startAudit(ctx, b.env)
+	if err != nil {
+		return err
+	}
+	before, err := b.op.Metrics()
+	if err != nil {
+		return err
+	}
+	time.Sleep(idle)
+	after, err := b.op.Metrics()
+	if err != nil {
+		return err
+	}
+	groups := appGroups(b.cfg)
+	var prefixes []string
+	for _, g := range groups {
+		prefixes = append(prefixes, g.pathPrefix())
+	}
+	reads, err := audit.stop(ctx, prefixes)
+	if err != nil {
+		return err
+	}
+	t := trafficOf(after).Minus(trafficOf(before))
+	label := fmt.Sprintf("idle %s", idle)
+	b.s.add(label+": vault writes, logins, reads (operator's count)", "%.0f, %.0f, %.0f",
+		val("idle_vault_writes", t.VaultWrite+t.VaultDelete), val("idle_vault_logins", t.VaultLogin), val("idle_vault_reads", t.VaultRead))
+	b.s.add(label+": kube writes, events; GETs; reconciles", "%.0f, %.0f; %.0f; %.0f", val("idle_kube_writes", t.KubeWrite),
+		val("idle_kube_events", t.KubeEvents), val("idle_kube_gets", t.KubeGet), val("idle_reconciles", t.Reconciles))
+	minutes := idle.Minutes()
+	if apps := totalApps(b.cfg); apps > 0 {
+		b.s.add("idle: vault reads per minute per VaultApp, all apps (operator's count)", "%.2f",
+			val("idle_vault_reads_per_min_per_app", t.VaultRead/minutes/float64(apps)))
+	}
+	for _, g := range groups {
+		if g.count == 0 {
+			continue
+		}
+		n := float64(reads[g.pathPrefix()])
+		if g.sharedPath {
+			windows := idle.Seconds() / b.cfg.refresh.Seconds()
+			b.s.add(fmt.Sprintf("%s: vault reads per refresh window, per app (%d apps, Vault's audit log)", g.label, g.count), "%.1f, %.3f",
+				val("idle_shared_reads_per_refresh", n/windows), val("idle_shared_reads_per_refresh_per_app", n/windows/float64(g.count)))
+			continue
+		}
+		b.s.add(g.label+": idle vault reads per minute per VaultApp (Vault's audit log)", "%.2f",
+			val("idle_"+g.name+"_reads_per_min_per_app", n/minutes/float64(g.count)))
+	}
+	return nil
+}
+
+// peakPhase records the first operator process's peak memory, before the
+// restart replaces it.
+func (b *bench) peakPhase(context.Context) error {
+	_, peak := b.op.Memory()
+	b.s.add("peak RSS of the first operator process (MiB)", "%.1f", val("peak_rss_mib", peak))
+	return nil
+}
