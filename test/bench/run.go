@@ -122,14 +122,15 @@ func keepOperatorLog(env *e2e.Env, run int) {
 func (b *bench) ceilingPhase(ctx context.Context) error {
 	o := b.cfg.operator
 	step("ceiling: %s of each request kind with %d workers", b.cfg.ceilingFor, o.MaxConcurrentReconciles)
-	c, err := measureCeiling(ctx, b.env, o.MaxConcurrentReconciles, o.KubeAPIQPS, b.cfg.ceilingFor)
+	c, err := measureCeiling(ctx, b.env, o.MaxConcurrentReconciles, b.cfg.ceilingFor)
 	if err != nil {
 		return err
 	}
 	b.ceil = c
-	b.s.add("ceiling: apiserver Secret GET / Deployment merge-patch per s (operator's workers; its client QPS caps both)", "%.0f / %.0f",
+	b.s.add(fmt.Sprintf("ceiling: apiserver Secret GET / Deployment merge-patch per s (%d workers; operator's client: %.0f QPS, burst %d)",
+		o.MaxConcurrentReconciles, o.KubeAPIQPS, o.KubeAPIBurst), "%.0f / %.0f",
 		val("ceiling_secret_get_per_s", c.SecretGet), val("ceiling_deployment_patch_per_s", c.DeploymentPatch))
-	b.s.add("ceiling: Vault KV v2 put / read per s (operator's workers)", "%.0f / %.0f",
+	b.s.add(fmt.Sprintf("ceiling: Vault KV v2 put / read per s (%d workers)", o.MaxConcurrentReconciles), "%.0f / %.0f",
 		val("ceiling_vault_put_per_s", c.VaultPut), val("ceiling_vault_read_per_s", c.VaultRead))
 	return nil
 }
