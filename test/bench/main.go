@@ -26,6 +26,11 @@ import (
 	"github.com/vault-sync-io/vault-sync-operator/test/rig"
 )
 
+// maxMonitoringApps is the default ceiling of -monitoring-apps: each app's
+// metrics Service takes a ClusterIP, and envtest's apiserver allocates them
+// from 10.0.0.0/24.
+const maxMonitoringApps = 200
+
 type config struct {
 	runs                                           int
 	n, m, unrelated                                int
@@ -43,7 +48,7 @@ func main() {
 	flag.IntVar(&cfg.n, "n", 1000, "annotated Deployments (each with its own Secret; every fifth in explicit mode)")
 	flag.IntVar(&cfg.apps, "apps", 1000, "plain VaultApps (one KV value each, Secret + Deployment, monitoring off)")
 	flag.IntVar(&cfg.templateApps, "template-apps", -1, "VaultApps with one template each (-1: as many as -apps; 0 skips)")
-	flag.IntVar(&cfg.monitoringApps, "monitoring-apps", -1, "VaultApps with monitoring on: Service + ServiceMonitor (-1: as many as -apps; 0 skips)")
+	flag.IntVar(&cfg.monitoringApps, "monitoring-apps", -1, fmt.Sprintf("VaultApps with monitoring on: Service + ServiceMonitor (-1: as many as -apps, at most %d: the rig's Service CIDR holds about 250 ClusterIPs; 0 skips)", maxMonitoringApps))
 	flag.IntVar(&cfg.sharedApps, "shared-apps", 100, "VaultApps reading the same path with the same identity (0 skips)")
 	flag.IntVar(&cfg.m, "m", 100, "changes measured for push propagation and pull rotation (0 skips both)")
 	flag.IntVar(&cfg.unrelated, "unrelated", 10000, "unrelated 4 KiB Secrets added for the memory check (0 skips)")
@@ -78,7 +83,7 @@ func (cfg *config) complete() error {
 		cfg.templateApps = cfg.apps
 	}
 	if cfg.monitoringApps < 0 {
-		cfg.monitoringApps = cfg.apps
+		cfg.monitoringApps = min(cfg.apps, maxMonitoringApps)
 	}
 	o, err := e2e.ParseOperatorFlags(cfg.operatorArgs)
 	if err != nil {

@@ -145,7 +145,7 @@ func (b *bench) pullColdStart(ctx context.Context, g appGroup) error {
 	created := time.Since(start)
 	last, err := w.waitFor(ctx, g.count, g.owns, 10*time.Minute)
 	if err != nil {
-		return fmt.Errorf("cold start did not finish: %w", err)
+		return fmt.Errorf("cold start did not finish: %w; the others: %v", err, b.unsyncedReasons(ctx, g))
 	}
 	cold := last.Sub(start)
 	step("%s: %d VaultApps in %.2fs", g.label, g.count, cold.Seconds())
@@ -179,4 +179,26 @@ func (b *bench) comparePullGroups() {
 			val("monitoring_vs_plain_cold_pct", 100*(perApp("monitoring", b.cfg.monitoringApps)/plain-1)),
 			val("monitoring_extra_kube_writes_per_app", b.s.get("monitoring_cold_kube_writes_per_object")-b.s.get("plain_cold_kube_writes_per_object")))
 	}
+}
+
+// unsyncedReasons tallies the conditions of the group's apps not synced
+// yet, for the error that says a cold start did not finish.
+func (b *bench) unsyncedReasons(ctx context.Context, g appGroup) map[string]int {
+	var list appv1alpha1.VaultAppList
+	if err := b.c.List(ctx, &list); err != nil {
+		return map[string]int{err.Error(): 1}
+	}
+	tally := map[string]int{}
+	for i := range list.Items {
+		app := &list.Items[i]
+		if !g.owns(client.ObjectKeyFromObject(app)) || g.synced(app) {
+			continue
+		}
+		var conds []string
+		for _, c := range app.Status.Conditions {
+			conds = append(conds, fmt.Sprintf("%s=%s/%s", c.Type, c.Status, c.Reason))
+		}
+		tally[strings.Join(conds, " ")]++
+	}
+	return tally
 }

@@ -93,14 +93,29 @@ func (f *firstSeen) count(keep func(client.ObjectKey) bool) int {
 	return n
 }
 
+// stallAfter ends a wait in which no further object satisfied the
+// condition for this long: something is stuck, the rest of the timeout
+// would be wasted.
+const stallAfter = 2 * time.Minute
+
 // waitFor waits until want objects kept by keep satisfied the condition
-// and returns when the last of them did.
+// and returns when the last of them did. It gives up after timeout, or
+// when none more did for stallAfter.
 func (f *firstSeen) waitFor(ctx context.Context, want int, keep func(client.ObjectKey) bool, timeout time.Duration) (time.Time, error) {
-	if !poll(ctx, 20*time.Millisecond, timeout, func() bool { return f.count(keep) >= want }) {
-		got := f.count(keep)
+	progress, progressAt := -1, time.Now()
+	stalled := false
+	ok := poll(ctx, 20*time.Millisecond, timeout, func() bool {
+		n := f.count(keep)
+		if n > progress {
+			progress, progressAt = n, time.Now()
+		}
+		stalled = time.Since(progressAt) > stallAfter
+		return n >= want || stalled
+	})
+	if !ok || stalled {
 		f.mu.Lock()
 		defer f.mu.Unlock()
-		return time.Time{}, fmt.Errorf("%d of %d after %s (last watch error: %v)", got, want, timeout, f.err)
+		return time.Time{}, fmt.Errorf("%d of %d, none more for %s (last watch error: %v)", progress, want, time.Since(progressAt).Round(time.Second), f.err)
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
