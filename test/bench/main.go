@@ -52,7 +52,7 @@ func main() {
 	flag.IntVar(&cfg.sharedApps, "shared-apps", 100, "VaultApps reading the same path with the same identity (0 skips)")
 	flag.IntVar(&cfg.m, "m", 100, "changes measured for push propagation and pull rotation (0 skips both)")
 	flag.IntVar(&cfg.unrelated, "unrelated", 10000, "unrelated 4 KiB Secrets added for the memory check (0 skips)")
-	flag.DurationVar(&cfg.idle, "idle", 60*time.Second, "idle window (0 skips)")
+	flag.DurationVar(&cfg.idle, "idle", 30*time.Second, "idle window (0 skips)")
 	flag.DurationVar(&cfg.refresh, "refresh", 10*time.Second, "VaultApp refresh interval during the run")
 	flag.DurationVar(&cfg.ceilingFor, "ceiling-duration", 3*time.Second, "how long each kind of request is measured for the machine's ceiling")
 	flag.BoolVar(&cfg.restart, "restart", true, "measure a restart of the operator at scale")
