@@ -17,6 +17,7 @@ func (b *bench) idlePhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	windowStart := time.Now()
 	before, err := b.op.Metrics()
 	if err != nil {
 		return err
@@ -36,6 +37,7 @@ func (b *bench) idlePhase(ctx context.Context) error {
 		return err
 	}
 	t := trafficOf(after).Minus(trafficOf(before))
+	b.explainWrites(ctx, "idle", before, after, windowStart)
 	label := fmt.Sprintf("idle %s", idle)
 	b.s.add(label+": vault writes, logins, reads (operator's count)", "%.0f, %.0f, %.0f",
 		val("idle_vault_writes", t.VaultWrite+t.VaultDelete), val("idle_vault_logins", t.VaultLogin), val("idle_vault_reads", t.VaultRead))
@@ -59,6 +61,9 @@ func (b *bench) idlePhase(ctx context.Context) error {
 		}
 		b.s.add(g.label+": idle vault reads per minute per VaultApp (Vault's audit log)", "%.2f",
 			val("idle_"+g.name+"_reads_per_min_per_app", n/minutes/float64(g.count)))
+	}
+	if plain, tmpl := b.s.get("idle_plain_reads_per_min_per_app"), b.s.get("idle_template_reads_per_min_per_app"); plain > 0 && tmpl > 0 {
+		b.s.add("template vs plain: idle vault reads per app (%)", "%+.0f%%", val("template_vs_plain_idle_reads_pct", 100*(tmpl/plain-1)))
 	}
 	return nil
 }

@@ -48,6 +48,7 @@ func (b *bench) restartPhase(ctx context.Context) error {
 	}
 	changed, rollouts := before.changesTo(after)
 	t := trafficOf(m)
+	b.explainWrites(ctx, "restart", e2e.Metrics{}, m, start)
 	b.s.add(fmt.Sprintf("restart: re-verify %d Deployments + %d VaultApps (s; process start -> each reconciled once)", deps, apps), "%.2f",
 		val("restart_reverify_s", took.Seconds()))
 	b.s.addThroughput("restart", "restart", deps+apps, took, b.ceil.verifyBound(), "GET, Vault read")
