@@ -27,9 +27,8 @@ func (b *bench) idlePhase(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	groups := appGroups(b.cfg)
 	var prefixes []string
-	for _, g := range groups {
+	for _, g := range appGroups(b.cfg) {
 		prefixes = append(prefixes, g.pathPrefix())
 	}
 	reads, err := audit.stop(ctx, prefixes)
@@ -38,17 +37,30 @@ func (b *bench) idlePhase(ctx context.Context) error {
 	}
 	t := trafficOf(after).Minus(trafficOf(before))
 	b.explainWrites(ctx, "idle", before, after, windowStart)
-	label := fmt.Sprintf("idle %s", idle)
+	b.addIdleTotals(t)
+	b.addIdleReadsByGroup(reads)
+	return nil
+}
+
+// addIdleTotals records what the operator counted in the idle window.
+func (b *bench) addIdleTotals(t traffic) {
+	label := fmt.Sprintf("idle %s", b.cfg.idle)
 	b.s.add(label+": vault writes, logins, reads (operator's count)", "%.0f, %.0f, %.0f",
 		val("idle_vault_writes", t.VaultWrite+t.VaultDelete), val("idle_vault_logins", t.VaultLogin), val("idle_vault_reads", t.VaultRead))
 	b.s.add(label+": kube writes, events; GETs; reconciles", "%.0f, %.0f; %.0f; %.0f", val("idle_kube_writes", t.KubeWrite),
 		val("idle_kube_events", t.KubeEvents), val("idle_kube_gets", t.KubeGet), val("idle_reconciles", t.Reconciles))
-	minutes := idle.Minutes()
 	if apps := totalApps(b.cfg); apps > 0 {
 		b.s.add("idle: vault reads per minute per VaultApp, all apps (operator's count)", "%.2f",
-			val("idle_vault_reads_per_min_per_app", t.VaultRead/minutes/float64(apps)))
+			val("idle_vault_reads_per_min_per_app", t.VaultRead/b.cfg.idle.Minutes()/float64(apps)))
 	}
-	for _, g := range groups {
+}
+
+// addIdleReadsByGroup records each group's reads from Vault's audit log:
+// per minute per app, and for apps sharing one path and identity per
+// refresh window.
+func (b *bench) addIdleReadsByGroup(reads map[string]int) {
+	idle := b.cfg.idle
+	for _, g := range appGroups(b.cfg) {
 		if g.count == 0 {
 			continue
 		}
@@ -60,12 +72,11 @@ func (b *bench) idlePhase(ctx context.Context) error {
 			continue
 		}
 		b.s.add(g.label+": idle vault reads per minute per VaultApp (Vault's audit log)", "%.2f",
-			val("idle_"+g.name+"_reads_per_min_per_app", n/minutes/float64(g.count)))
+			val("idle_"+g.name+"_reads_per_min_per_app", n/idle.Minutes()/float64(g.count)))
 	}
 	if plain, tmpl := b.s.get("idle_plain_reads_per_min_per_app"), b.s.get("idle_template_reads_per_min_per_app"); plain > 0 && tmpl > 0 {
 		b.s.add("template vs plain: idle vault reads per app (%)", "%+.0f%%", val("template_vs_plain_idle_reads_pct", 100*(tmpl/plain-1)))
 	}
-	return nil
 }
 
 // peakPhase records the first operator process's peak memory, before the
