@@ -175,3 +175,19 @@ func TestAGroupOwnsOnlyItsOwnNamespaces(t *testing.T) {
 		t.Errorf("its own key %v", k)
 	}
 }
+
+func TestAGroupCountsTheSuccessfulSyncsOfItsOwnAppsOnly(t *testing.T) {
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	m, err := parser.TextToMetricFamilies(strings.NewReader(`# TYPE vault_sync_operator_vaultapp_syncs_total counter
+vault_sync_operator_vaultapp_syncs_total{namespace="plain-0",vaultapp="app-0",result="success"} 3
+vault_sync_operator_vaultapp_syncs_total{namespace="plain-9",vaultapp="app-9",result="success"} 2
+vault_sync_operator_vaultapp_syncs_total{namespace="plain-9",vaultapp="app-9",result="error"} 5
+vault_sync_operator_vaultapp_syncs_total{namespace="template-0",vaultapp="app-0",result="success"} 7
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := (appGroup{name: "plain"}).syncs(m); got != 5 {
+		t.Fatalf("plain syncs %v, want 5 (errors and other groups left out)", got)
+	}
+}

@@ -66,6 +66,16 @@ func (g appGroup) owns(k client.ObjectKey) bool {
 	return ok && len(rest) > 0 && strings.Trim(rest, "0123456789") == ""
 }
 
+// syncs is how many successful syncs of the group's apps a reading of the
+// operator's metrics counts.
+func (g appGroup) syncs(m e2e.Metrics) float64 {
+	namespaces := make([]string, pullNamespaces)
+	for k := range namespaces {
+		namespaces[k] = fmt.Sprintf("%s-%d", g.name, k)
+	}
+	return m.Sum("vault_sync_operator_vaultapp_syncs_total", "namespace", strings.Join(namespaces, "|"), "result", "success")
+}
+
 // pathPrefix is the group's part of Vault (reads there are the group's).
 func (g appGroup) pathPrefix() string { return "kv/data/bench/" + g.name + "/" }
 
