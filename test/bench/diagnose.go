@@ -59,8 +59,10 @@ func labelString(labels []*dto.LabelPair) string {
 }
 
 // eventsSince tallies the events recorded since t by reason and kind of
-// object (event messages never carry secret values).
+// object (event messages never carry secret values). Event timestamps
+// have whole seconds: t is truncated to its second.
 func (b *bench) eventsSince(ctx context.Context, t time.Time) map[string]int {
+	t = t.Truncate(time.Second)
 	var list corev1.EventList
 	if err := b.c.List(ctx, &list); err != nil {
 		return map[string]int{err.Error(): 1}
