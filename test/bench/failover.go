@@ -38,16 +38,16 @@ func (b *bench) failoverPhase(ctx context.Context) error {
 		return err
 	}
 	if err := waitInVault(ctx, b.env, o, value, 2*time.Minute); err != nil {
-		return fmt.Errorf("failover: %w", err)
+		return err
 	}
 	firstSync := time.Since(killed)
 	took, ok := <-leaderAt
 	if !ok {
-		return fmt.Errorf("failover: the standby never reported leading")
+		return fmt.Errorf("the standby never reported leading")
 	}
 	done, err := waitConverged(ctx, standby, deps, apps, 10*time.Minute)
 	if err != nil {
-		return fmt.Errorf("failover: %w", err)
+		return fmt.Errorf("new leader: %w", err)
 	}
 	step("failover: lease taken after %.2fs, first sync %.2fs after the kill", took.Seconds(), firstSync.Seconds())
 	b.s.add("failover (SIGKILL of the leader): lease taken / changed Secret in Vault / all re-verified (s)", "%.2f / %.2f / %.2f",
@@ -64,20 +64,20 @@ func (b *bench) startReplicas(ctx context.Context, deps, apps int) (leader, stan
 		return nil, nil, err
 	}
 	if !poll(ctx, 100*time.Millisecond, time.Minute, leader.IsLeader) {
-		return nil, nil, fmt.Errorf("failover: the first replica did not lead within a minute")
+		return nil, nil, fmt.Errorf("the first replica did not lead within a minute")
 	}
 	if _, err := waitConverged(ctx, leader, deps, apps, 10*time.Minute); err != nil {
-		return nil, nil, fmt.Errorf("failover: first replica: %w", err)
+		return nil, nil, fmt.Errorf("first replica: %w", err)
 	}
 	if standby, err = b.startOperator(elect...); err != nil {
 		return nil, nil, err
 	}
 	if !poll(ctx, 100*time.Millisecond, time.Minute, func() bool { return standby.Probe("/readyz")() == 200 }) {
-		return nil, nil, fmt.Errorf("failover: the standby was not ready within a minute")
+		return nil, nil, fmt.Errorf("the standby was not ready within a minute")
 	}
 	time.Sleep(3 * time.Second) // its informers fill while it waits for the lease
 	if standby.IsLeader() {
-		return nil, nil, fmt.Errorf("failover: both replicas lead")
+		return nil, nil, fmt.Errorf("both replicas lead")
 	}
 	return leader, standby, nil
 }

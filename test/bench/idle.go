@@ -89,10 +89,10 @@ func (b *bench) addIdleReadsByGroup(reads map[string]int, before, after e2e.Metr
 	}
 }
 
-// peakPhase records the first operator process's peak memory, before the
-// restart replaces it.
+// peakPhase records the first operator process's memory now and at its
+// peak, before the restart replaces it.
 func (b *bench) peakPhase(context.Context) error {
-	_, peak := b.op.Memory()
-	b.s.add("peak RSS of the first operator process (MiB)", "%.1f", val("peak_rss_mib", peak))
+	rss, peak := b.op.Memory()
+	b.s.add("first operator process, everything synced: RSS / peak RSS (MiB)", "%.1f / %.1f", val("rss_synced_mib", rss), val("peak_rss_mib", peak))
 	return nil
 }

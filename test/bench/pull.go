@@ -143,8 +143,6 @@ func (b *bench) pullPhase(ctx context.Context) error {
 		}
 	}
 	b.comparePullGroups()
-	rss, _ := b.op.Memory()
-	b.s.add("memory after the pull cold starts: RSS (MiB)", "%.1f", val("rss_after_pull_mib", rss))
 	return nil
 }
 
@@ -176,8 +174,9 @@ func (b *bench) pullColdStart(ctx context.Context, g appGroup) error {
 		return err
 	}
 	t := trafficOf(after).Minus(trafficOf(before))
-	b.s.add(g.label+": cold start (s; first create -> last synced), of which creating", "%.2f, %.2f",
-		val(g.name+"_cold_start_s", cold.Seconds()), val(g.name+"_create_s", created.Seconds()))
+	rss, _ := b.op.Memory()
+	b.s.add(g.label+": cold start (s; first create -> last synced), of which creating; RSS after (MiB)", "%.2f, %.2f; %.1f",
+		val(g.name+"_cold_start_s", cold.Seconds()), val(g.name+"_create_s", created.Seconds()), val("rss_after_"+g.name+"_mib", rss))
 	b.s.addThroughput(g.name+"_cold", g.label+": cold start", g.count, cold, b.ceil.pullBound(), "Vault read, patch")
 	b.s.addPerObject(g.name+"_cold", g.label+": cold start", t, g.count)
 	return nil

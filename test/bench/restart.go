@@ -33,7 +33,7 @@ func (b *bench) restartPhase(ctx context.Context) error {
 	b.op = op
 	done, err := waitConverged(ctx, op, deps, apps, 10*time.Minute)
 	if err != nil {
-		return fmt.Errorf("restart: %w", err)
+		return err
 	}
 	took := done.Sub(start)
 	step("restart: re-verified in %.2fs", took.Seconds())

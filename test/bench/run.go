@@ -87,7 +87,7 @@ func runOnce(ctx context.Context, cfg config, run int) (*sample, error) {
 			continue
 		}
 		if err := p.do(b, ctx); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", p.name, err)
 		}
 	}
 	if cfg.cluster {
