@@ -46,7 +46,7 @@ test: tools ## Run all tests: unit, fuzz seeds, and integration against a real a
 	go test $(TEST_FLAGS) ./...
 
 .PHONY: bench
-bench: tools ## Run the scale benchmarks (push/pull, then dynamic secrets; each prints a table and a JSON line).
+bench: tools ## Run the scale benchmarks: 3 runs on fresh rigs (ceiling, push/pull cold starts, idle, restart, failover; min/median/max), then dynamic secrets; each prints a table and a JSON line. BENCH_ARGS='-runs 1' for a quick run.
 	go run ./test/bench $(BENCH_ARGS)
 	go run ./test/bench/dynamic $(BENCH_DYNAMIC_ARGS)
 

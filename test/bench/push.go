@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -65,32 +64,6 @@ func pushedCount(ctx context.Context, env *e2e.Env) int {
 		total += len(keys)
 	}
 	return total
-}
-
-// propagate changes m Secrets one after another and measures, for each,
-// the time until Vault holds the new value.
-func propagate(ctx context.Context, c client.Client, env *e2e.Env, n, m int) ([]time.Duration, error) {
-	var lat []time.Duration
-	for j := 0; j < m; j++ {
-		o := pushObj((j * 7919) % n)
-		val := fmt.Sprintf("changed-%d-%d", j, time.Now().UnixNano())
-		var s corev1.Secret
-		if err := c.Get(ctx, client.ObjectKey{Namespace: o.ns, Name: o.secret}, &s); err != nil {
-			return nil, err
-		}
-		s.Data["v"] = []byte(val)
-		start := time.Now()
-		if err := c.Update(ctx, &s); err != nil {
-			return nil, err
-		}
-		path, key := o.vaultPath()
-		ok := poll(ctx, 5*time.Millisecond, 30*time.Second, func() bool { return env.ReadKV(path)[key] == val })
-		if !ok {
-			return nil, fmt.Errorf("change of %s/%s did not reach vault %s in 30s", o.ns, o.secret, path)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	return lat, nil
 }
 
 // createUnrelatedSecrets adds n Secrets of 4 KiB that no Deployment uses,
