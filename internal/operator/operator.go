@@ -55,6 +55,9 @@ func New(cfg *rest.Config, o Options) (*Operator, error) {
 		LeaderElectionID:              "vault-sync-operator.vault-sync.io",
 		LeaderElectionNamespace:       o.LeaderElectionNS,
 		LeaderElectionReleaseOnCancel: true,
+		LeaseDuration:                 &o.LeaderLease,
+		RenewDeadline:                 &o.LeaderRenew,
+		RetryPeriod:                   &o.LeaderRetry,
 		Cache:                         cacheOptions(o),
 		Client:                        clientOptions(),
 	})

@@ -27,17 +27,21 @@ type Options struct {
 	// HMAC key, stored Vault tokens); default: its pod's namespace.
 	OperatorNamespace string
 
-	MetricsAddr             string
-	PprofAddr               string
-	ProbeAddr               string
-	LeaderElect             bool
-	LeaderElectionNS        string
-	ClusterName             string
-	WatchNamespaces         []string
-	MaxConcurrentReconciles int
-	KubeAPIQPS              float32
-	KubeAPIBurst            int
-	VaultAppRefresh         time.Duration
+	MetricsAddr      string
+	PprofAddr        string
+	ProbeAddr        string
+	LeaderElect      bool
+	LeaderElectionNS string
+	// LeaderLease, LeaderRenew and LeaderRetry time the leader election: a
+	// leader that dies without releasing the lease (a killed process, a
+	// lost node) is replaced about LeaderLease after its last renewal.
+	LeaderLease, LeaderRenew, LeaderRetry time.Duration
+	ClusterName                           string
+	WatchNamespaces                       []string
+	MaxConcurrentReconciles               int
+	KubeAPIQPS                            float32
+	KubeAPIBurst                          int
+	VaultAppRefresh                       time.Duration
 	// AllowedVaultPaths and AllowedVaultAppRoles are policy templates
 	// (internal/policy); empty allows everything.
 	AllowedVaultPaths    []string
@@ -76,6 +80,9 @@ func DefaultOptions() Options {
 		MetricsAddr:             ":8080",
 		ProbeAddr:               ":8081",
 		MaxConcurrentReconciles: 16,
+		LeaderLease:             10 * time.Second,
+		LeaderRenew:             7 * time.Second,
+		LeaderRetry:             2 * time.Second,
 		KubeAPIQPS:              500,
 		KubeAPIBurst:            1000,
 		VaultAppRefresh:         5 * time.Minute,
@@ -100,6 +107,9 @@ func (o *Options) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&o.PprofAddr, "pprof-bind-address", o.PprofAddr, "Address of Go's /debug/pprof endpoints (empty or \"0\": off).")
 	fs.BoolVar(&o.LeaderElect, "leader-elect", o.LeaderElect, "Elect a leader so that only one replica writes; required with more than one replica.")
 	fs.StringVar(&o.LeaderElectionNS, "leader-election-namespace", o.LeaderElectionNS, "Namespace of the leader-election Lease (default: the operator's own namespace).")
+	fs.DurationVar(&o.LeaderLease, "leader-elect-lease-duration", o.LeaderLease, "How long a standby waits after the leader's last renewal before it takes over (a leader that releases the lease on shutdown is replaced at once).")
+	fs.DurationVar(&o.LeaderRenew, "leader-elect-renew-deadline", o.LeaderRenew, "How long the leader keeps trying to renew before it stops leading; shorter than --leader-elect-lease-duration.")
+	fs.DurationVar(&o.LeaderRetry, "leader-elect-retry-period", o.LeaderRetry, "How often the leader renews and standbys try to take the lease; shorter than --leader-elect-renew-deadline.")
 	fs.StringVar(&o.ClusterName, "cluster-name", o.ClusterName, "Cluster name for multi-cluster installs: push paths become <mount>/clusters/<name>/<path>.")
 	fs.Func("watch-namespaces", "Comma-separated namespaces to watch (default: all).", func(s string) error {
 		o.WatchNamespaces = append(o.WatchNamespaces, splitList(s)...)
@@ -142,6 +152,10 @@ func (o Options) Validate() error {
 	}
 	if o.VaultAppRefresh < 10*time.Second {
 		return fmt.Errorf("--vaultapp-refresh-interval must be at least 10s")
+	}
+	if !(0 < o.LeaderRetry && o.LeaderRetry < o.LeaderRenew && o.LeaderRenew < o.LeaderLease) {
+		return fmt.Errorf("leader election needs 0 < --leader-elect-retry-period (%s) < --leader-elect-renew-deadline (%s) < --leader-elect-lease-duration (%s)",
+			o.LeaderRetry, o.LeaderRenew, o.LeaderLease)
 	}
 	if o.LeaseRenewFraction < 0.1 || o.LeaseRenewFraction > 0.9 {
 		return fmt.Errorf("--lease-renew-fraction must be between 0.1 and 0.9, got %v", o.LeaseRenewFraction)
