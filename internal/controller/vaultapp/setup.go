@@ -35,12 +35,12 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr).
 		Named("vaultapp").
 		For(&appv1alpha1.VaultApp{}, builder.WithPredicates(predicate.Or(predicate.GenerationChangedPredicate{}, refreshRequested{}))).
-		Owns(&appsv1.Deployment{}).
-		Owns(&corev1.Secret{}).
-		Owns(&corev1.Service{}).
+		Owns(&appsv1.Deployment{}, notCreated).
+		Owns(&corev1.Secret{}, notCreated).
+		Owns(&corev1.Service{}, notCreated).
 		WithOptions(controller.Options{MaxConcurrentReconciles: r.MaxConcurrentReconciles, RateLimiter: kube.RateLimiter()})
 	if r.serviceMonitors {
-		b = b.Owns(&monitoringv1.ServiceMonitor{})
+		b = b.Owns(&monitoringv1.ServiceMonitor{}, notCreated)
 	}
 	if r.TokenReplaced != nil {
 		b = b.WatchesRawSource(r.tokenReplacedSource())
@@ -50,6 +50,13 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	return b.Complete(r)
 }
+
+// notCreated drops the create events of owned objects: only a reconcile of
+// their VaultApp creates them (at start the VaultApps' own events come
+// anyway), so reconciling again because of them only repeats the work, a
+// second reconcile per new VaultApp. Updates and deletions (drift, the
+// Deployment's progress) still wake it.
+var notCreated = builder.WithPredicates(predicate.Funcs{CreateFunc: func(event.CreateEvent) bool { return false }})
 
 // appsIn lists the VaultApps of a namespace ("" for all) to reconcile.
 func (r *Reconciler) appsIn(ctx context.Context, namespace string) []reconcile.Request {
