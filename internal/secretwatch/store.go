@@ -20,10 +20,18 @@ func (s *store) Resync() error        { return nil }
 
 // Replace is a full list: at start, or after a watch broke. Changes made
 // while the watch was down are only visible here, so every listed Secret
-// in use is offered again.
+// in use is offered again — except on the first list: every Deployment is
+// reconciled at start anyway (its own initial event, which reads the
+// Secrets), and offering them all again here would enqueue thousands at
+// normal priority, ahead of nothing, behind which a Secret changed right
+// after a failover would wait.
 func (s *store) Replace(list []any, _ string) error {
-	for _, o := range list {
-		s.t.notify(o)
+	select {
+	case <-s.listed:
+		for _, o := range list {
+			s.t.notify(o)
+		}
+	default:
 	}
 	s.once.Do(func() { close(s.listed) })
 	return nil

@@ -66,7 +66,7 @@ func TestTrackerEnqueuesOnlyTheUsersOfASecret(t *testing.T) {
 	}
 }
 
-func TestTrackerReplaceOffersEverySecretInUse(t *testing.T) {
+func TestTrackerRelistOffersEverySecretInUse(t *testing.T) {
 	tr := New(nil, "")
 	q := workqueue.NewTypedRateLimitingQueue(workqueue.DefaultTypedControllerRateLimiter[reconcile.Request]())
 	defer q.ShutDown()
@@ -74,12 +74,16 @@ func TestTrackerReplaceOffersEverySecretInUse(t *testing.T) {
 	st := newStore(tr)
 	tr.Track(types.NamespacedName{Namespace: "ns", Name: "a"}, []string{"s"})
 	_ = st.Replace([]any{secretMeta("ns", "s"), secretMeta("ns", "unused")}, "1")
-	if got := drain(q); len(got) != 1 {
-		t.Fatalf("relist enqueued %v, want ns/a", got)
+	if got := drain(q); len(got) != 0 {
+		t.Fatalf("first list enqueued %v: every Deployment is reconciled at start anyway", got)
 	}
 	select {
 	case <-st.listed:
 	default:
 		t.Fatal("first Replace did not mark the store listed")
+	}
+	_ = st.Replace([]any{secretMeta("ns", "s"), secretMeta("ns", "unused")}, "2")
+	if got := drain(q); len(got) != 1 {
+		t.Fatalf("relist enqueued %v, want ns/a", got)
 	}
 }

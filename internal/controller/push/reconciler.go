@@ -147,6 +147,9 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Policy.Watches() {
 		b = b.Watches(&v1alpha1.VaultGrant{}, policy.OnGrantChange(r.deploymentsIn))
 	}
+	if err := r.trackFromCache(mgr); err != nil {
+		return err
+	}
 	return b.Complete(r)
 }
 
