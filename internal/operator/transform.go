@@ -16,8 +16,9 @@ import (
 // its desired form and reads its status). Of any other, the cache keeps
 // only what push sync and the event handlers read: identity, resource
 // version, generation, deletion, finalizers, owner references, the
-// vault-sync.io annotations (and the VaultApp adopt annotation), and of the
-// pod template only what references Secrets and the service account
+// vault-sync.io annotations (and the VaultApp adopt annotation), and, when
+// it is annotated for push, of the pod template only the Secrets it
+// references (compacted, pushsync.SecretReferences) and the service account
 // (workload identity logs in as it). Labels, other annotations
 // (kubectl's last-applied copy among them), images, commands, probes,
 // resources, timestamps and managedFields are dropped: so memory grows with
@@ -43,7 +44,9 @@ func slimDeployment(obj any) (any, error) {
 			out.Annotations[k] = v
 		}
 	}
-	out.Spec.Template = corev1.PodTemplateSpec{Spec: pushsync.SecretReferences(&d.Spec.Template.Spec)}
-	out.Spec.Template.Spec.ServiceAccountName = d.Spec.Template.Spec.ServiceAccountName
+	if _, annotated := d.Annotations[pushsync.AnnotationPath]; annotated {
+		out.Spec.Template = corev1.PodTemplateSpec{Spec: pushsync.SecretReferences(&d.Spec.Template.Spec)}
+		out.Spec.Template.Spec.ServiceAccountName = d.Spec.Template.Spec.ServiceAccountName
+	}
 	return out, nil
 }

@@ -66,59 +66,21 @@ func SecretNames(cfg Config, spec *corev1.PodSpec) []string {
 	return slices.Compact(names)
 }
 
-// SecretReferences is the part of a pod spec that references Secrets, and
-// nothing else: what ReferencedSecrets reads. The operator's cache keeps
-// this of the Deployments it does not manage, so that push sync finds the
-// Secrets a Deployment uses without reading it from the API server, and
-// memory does not grow with images, commands, probes or resources.
+// SecretReferences is a pod spec that references the same Secrets as spec
+// (ReferencedSecrets reads the same names from both) and holds nothing
+// else: one container with an envFrom entry per Secret. The operator's
+// cache keeps this of annotated Deployments it does not manage, so that
+// push sync finds the Secrets a Deployment uses without reading it from
+// the API server, and memory grows neither with images, commands, probes
+// or resources nor with the number of containers and volumes.
 func SecretReferences(spec *corev1.PodSpec) corev1.PodSpec {
-	var out corev1.PodSpec
-	out.InitContainers = containerSecretRefs(spec.InitContainers)
-	out.Containers = containerSecretRefs(spec.Containers)
-	for _, ec := range spec.EphemeralContainers {
-		if refs := containerSecretRefs([]corev1.Container{corev1.Container(ec.EphemeralContainerCommon)}); len(refs) > 0 {
-			out.EphemeralContainers = append(out.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon(refs[0])})
-		}
+	names := ReferencedSecrets(spec)
+	if len(names) == 0 {
+		return corev1.PodSpec{}
 	}
-	for _, v := range spec.Volumes {
-		switch {
-		case v.Secret != nil:
-			out.Volumes = append(out.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: v.Secret.SecretName}}})
-		case v.Projected != nil:
-			var srcs []corev1.VolumeProjection
-			for _, s := range v.Projected.Sources {
-				if s.Secret != nil {
-					srcs = append(srcs, corev1.VolumeProjection{Secret: &corev1.SecretProjection{LocalObjectReference: s.Secret.LocalObjectReference}})
-				}
-			}
-			if len(srcs) > 0 {
-				out.Volumes = append(out.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: srcs}}})
-			}
-		}
+	refs := make([]corev1.EnvFromSource, len(names))
+	for i, n := range names {
+		refs[i] = corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: n}}}
 	}
-	return out
-}
-
-// containerSecretRefs keeps, of each container, its name and the
-// environment entries that take values from Secrets.
-func containerSecretRefs(cs []corev1.Container) []corev1.Container {
-	var out []corev1.Container
-	for _, c := range cs {
-		slim := corev1.Container{Name: c.Name}
-		for _, e := range c.EnvFrom {
-			if e.SecretRef != nil {
-				slim.EnvFrom = append(slim.EnvFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: e.SecretRef.LocalObjectReference}})
-			}
-		}
-		for _, e := range c.Env {
-			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
-				slim.Env = append(slim.Env, corev1.EnvVar{Name: e.Name, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
-					LocalObjectReference: e.ValueFrom.SecretKeyRef.LocalObjectReference, Key: e.ValueFrom.SecretKeyRef.Key}}})
-			}
-		}
-		if len(slim.EnvFrom)+len(slim.Env) > 0 {
-			out = append(out, slim)
-		}
-	}
-	return out
+	return corev1.PodSpec{Containers: []corev1.Container{{Name: "secret-references", EnvFrom: refs}}}
 }
