@@ -35,6 +35,11 @@ type State struct {
 	// or for a record this process did not write, the data Vault holds
 	// proves the write only if it still matches.
 	Sums map[string]string `json:"sums,omitempty"`
+	// Pending are, for the KV v1 locations a sync is about to write, the
+	// keyed digest of that data, recorded with the intent: should the
+	// write land but the record of it not (the process dies, or the patch
+	// recording it fails), the data Vault holds still proves it.
+	Pending map[string]string `json:"pending,omitempty"`
 	// MAC authenticates the rest for one Deployment.
 	MAC string `json:"mac,omitempty"`
 }
@@ -65,7 +70,25 @@ func (s State) Verify(key mac.Key, uid string) bool {
 
 func (s State) macInput(uid string) [][]byte {
 	locs, _ := json.Marshal(s.Locations)
-	return [][]byte{[]byte("push-record/v3"), []byte(uid), []byte(s.Hash), locs, canonical(s.Versions), canonical(s.Sums)}
+	in := [][]byte{[]byte("push-record/v3"), []byte(uid), []byte(s.Hash), locs, canonical(s.Versions), canonical(s.Sums)}
+	if len(s.Pending) > 0 {
+		// Only then: records sealed before Pending existed still verify
+		// (the parts are length-framed, so this is no ambiguity).
+		in = append(in, canonical(s.Pending))
+	}
+	return in
+}
+
+// Proofs are the keyed digests (DataSum) that prove a write at the KV v1
+// location loc: the data written there, and the data about to be written.
+func (s State) Proofs(loc vault.Location) []string {
+	var out []string
+	for _, sums := range []map[string]string{s.Sums, s.Pending} {
+		if sum, ok := sums[loc.String()]; ok && sum != "" {
+			out = append(out, sum)
+		}
+	}
+	return out
 }
 
 // canonical encodes a map with sorted keys; nil and empty are one thing

@@ -1,6 +1,8 @@
 package pushsync
 
 import (
+	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/vault-sync-io/vault-sync-operator/internal/mac"
@@ -85,6 +87,39 @@ func TestASealedRecordSurvivesItsEncoding(t *testing.T) {
 		rec, _, err := ReadRecord(map[string]string{AnnotationState: s.Encode()}, k, "uid")
 		if err != nil || rec.Trusted.MAC == "" {
 			t.Fatalf("versions %v: a record sealed by the operator is not trusted after a round trip", versions)
+		}
+	}
+}
+
+// The pending sums of a KV v1 write are sealed with the rest: added,
+// changed or dropped, the record no longer verifies. A record without
+// them is sealed exactly as before they existed, so records already on
+// Deployments keep verifying after an upgrade.
+func TestPendingSumsAreSealed(t *testing.T) {
+	k, _ := mac.NewKey([]byte("operator key one, long enough"))
+	loc := vault.Location{Mount: "kv1", Version: 1, Path: "team-a/app"}
+	plain := State{Hash: "h", Locations: []vault.Location{loc}}
+	locs, _ := json.Marshal(plain.Locations)
+	if got, want := plain.Seal(k, "uid").MAC, k.Sum([]byte("push-record/v3"), []byte("uid"), []byte("h"), locs, []byte("{}"), []byte("{}")); got != want {
+		t.Fatalf("a record without pending sums is sealed as %s, want the earlier seal %s", got, want)
+	}
+	sealed := State{Hash: "h", Locations: []vault.Location{loc}, Pending: map[string]string{loc.String(): "hmac:a"}}.Seal(k, "uid")
+	if !sealed.Verify(k, "uid") || !slices.Equal(sealed.Proofs(loc), []string{"hmac:a"}) {
+		t.Fatalf("a sealed record with a pending sum does not verify or prove: %+v", sealed)
+	}
+	for name, edit := range map[string]func(*State){
+		"changed": func(s *State) { s.Pending = map[string]string{loc.String(): "hmac:b"} },
+		"dropped": func(s *State) { s.Pending = nil },
+		"moved":   func(s *State) { s.Pending = map[string]string{"kv1/team-b/db": "hmac:a"} },
+		"added to a plain record": func(s *State) {
+			*s = plain.Seal(k, "uid")
+			s.Pending = map[string]string{loc.String(): "hmac:a"}
+		},
+	} {
+		s := sealed
+		edit(&s)
+		if s.Verify(k, "uid") {
+			t.Errorf("pending sums %s: the record still verifies", name)
 		}
 	}
 }

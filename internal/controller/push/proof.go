@@ -2,6 +2,7 @@ package push
 
 import (
 	"context"
+	"slices"
 
 	appsv1 "k8s.io/api/apps/v1"
 
@@ -42,18 +43,18 @@ func (r *Reconciler) doubt(dep *appsv1.Deployment) { r.mine.Delete(keyOf(dep)) }
 
 // expect is what rec proves about loc, for a write or a delete there;
 // mine: rec is the record this process last wrote (recordedHere, asked
-// before this sync recorded anything).
+// before this sync recorded anything). On KV v1 the data Vault holds
+// proves a write when it matches a keyed sum of rec: of the data recorded
+// written, or of the data a sync announced it was about to write (its
+// write may have landed without being recorded).
 func (r *Reconciler) expect(ctx context.Context, dep *appsv1.Deployment, kv vault.KVStore, rec pushsync.State, mine bool, loc vault.Location) (vault.Expect, error) {
 	exp := rec.Expect(loc)
-	if !exp.Written || mine {
+	if mine && exp.Written {
 		return exp, nil
 	}
-	if loc.Version == 2 {
-		return vault.Expect{Claimed: exp.Claimed}, nil
-	}
-	sum, ok := rec.Sums[loc.String()]
-	if !ok {
-		return vault.Expect{Claimed: exp.Claimed}, nil
+	proofs := rec.Proofs(loc)
+	if loc.Version == 2 || len(proofs) == 0 {
+		return vault.Expect{Claimed: exp.Claimed}, nil // KV v2: the owner metadata decides
 	}
 	cur, err := kv.ReadKV(ctx, loc)
 	if vault.IsCategory(err, vault.CategoryNotFound) {
@@ -62,6 +63,6 @@ func (r *Reconciler) expect(ctx context.Context, dep *appsv1.Deployment, kv vaul
 	if err != nil {
 		return vault.Expect{}, vaultOpError("read", err)
 	}
-	exp.Written = pushsync.DataSum(r.Key, string(dep.UID), loc.String(), cur.Data) == sum
+	exp.Written = slices.Contains(proofs, pushsync.DataSum(r.Key, string(dep.UID), loc.String(), cur.Data))
 	return exp, nil
 }

@@ -6,6 +6,11 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
+
 	"github.com/vault-sync-io/vault-sync-operator/internal/pushsync"
 	"github.com/vault-sync-io/vault-sync-operator/internal/vault"
 )
@@ -126,5 +131,78 @@ func TestAReplayedRecordDeletesNoKVv1DataWrittenSince(t *testing.T) {
 	}
 	if ev := strings.Join(w.drainEvents(), "\n"); !strings.Contains(ev, "left in vault, not deleted") {
 		t.Fatalf("events %s: want the location reported as left", ev)
+	}
+}
+
+// failRecordOnce makes the n-th Deployment patch from now fail once, as a
+// lost connection to the API server would: the write before it landed in
+// Vault, the record of it did not.
+func (w *world) failRecordOnce(n int) {
+	patches := 0
+	w.r.Client = interceptor.NewClient(w.c.(client.WithWatch), interceptor.Funcs{
+		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+			if _, ok := obj.(*appsv1.Deployment); ok {
+				if patches++; patches == n {
+					return apierrors.NewServiceUnavailable("connection lost")
+				}
+			}
+			return c.Patch(ctx, obj, patch, opts...)
+		},
+	})
+}
+
+// A KV v1 write whose record failed (after the write, the patch recording
+// it) is still the operator's: the intent carried the keyed sum of the
+// data about to be written, so the next sync updates it, in this process
+// or after a restart, and a deletion removes it. Without that sum the
+// operator could never prove the data its own, and every later sync was a
+// VaultPathConflict over its own secret.
+func TestAKVv1WriteWhoseRecordFailedIsStillProven(t *testing.T) {
+	for _, restart := range []bool{false, true} {
+		w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("kv1/web"), "db"))
+		w.failRecordOnce(2) // the first sync's record of its write
+		if _, err := w.reconcile("web"); err == nil {
+			t.Fatal("the first sync succeeded although recording its write failed")
+		}
+		if got := w.kv("kv1/web/db")["user"]; got != "u" {
+			t.Fatalf("kv1/web/db holds %v, want the first write", got)
+		}
+		if restart {
+			w.restart()
+		}
+		w.setSecret("db", "user", "v")
+		if _, err := w.reconcile("web"); err != nil {
+			t.Fatalf("restart %v: the sync after the failed record = %v, want the operator's own write proven", restart, err)
+		}
+		if got := w.kv("kv1/web/db")["user"]; got != "v" {
+			t.Fatalf("restart %v: kv1/web/db holds %v, want the update", restart, got)
+		}
+	}
+}
+
+// The same after a crash between the write and its record, then the
+// Deployment's deletion: the cleanup proves the data by the announced sum
+// and deletes it; data someone else wrote there instead is kept.
+func TestAKVv1WriteWhoseRecordFailedIsCleanedUp(t *testing.T) {
+	for _, foreign := range []bool{false, true} {
+		w := newWorld(t, secret("db", "user", "u"), deployment("web", pathAnn("kv1/web"), "db"))
+		w.failRecordOnce(2)
+		if _, err := w.reconcile("web"); err == nil {
+			t.Fatal("the first sync succeeded although recording its write failed")
+		}
+		if foreign {
+			w.vault.PutKV("kv1/web/db", map[string]any{"user": "theirs"}, vault.Owner{})
+		}
+		w.restart()
+		if err := w.c.Delete(context.Background(), w.deployment("web")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.reconcile("web"); err != nil {
+			t.Fatal(err)
+		}
+		got := w.kv("kv1/web/db")
+		if foreign && got["user"] != "theirs" || !foreign && got != nil {
+			t.Fatalf("someone else's data: %v; kv1/web/db after the deletion: %v", foreign, got)
+		}
 	}
 }

@@ -53,7 +53,8 @@ func (r *Reconciler) skipUnchanged(ctx context.Context, p *pass) (bool, error) {
 // hash, what is known written and the finalizer: one patch. A Deployment
 // deleted at any moment after a write still has its finalizer and a record
 // of what to clean up. A new location is only claimed: the claim proves
-// nothing about what is there. When this process wrote the record it
+// nothing about what is there (on KV v1 the keyed sum of the data about to
+// be written goes with it: pendingSums). When this process wrote the record it
 // starts from, the KV v2 writes of known locations are recorded with the
 // version they will create (no second patch); otherwise with the version
 // recorded, and the write corrects it (proof.go).
@@ -71,12 +72,25 @@ func (r *Reconciler) recordIntent(ctx context.Context, p *pass) (bool, error) {
 		}
 	}
 	intent := pushsync.State{Hash: p.hash, Locations: append(slices.Clone(p.recorded.Locations), newLocations(p.recorded.Locations, p.locs)...),
-		Versions: maps.Clone(p.versions), Sums: maps.Clone(p.sums)}
+		Versions: maps.Clone(p.versions), Sums: maps.Clone(p.sums), Pending: r.pendingSums(p)}
 	if err := r.record(ctx, p.dep, intent, true); err != nil {
 		return false, err
 	}
 	p.state = intent
 	return false, nil
+}
+
+// pendingSums are the keyed sums of the KV v1 data this sync is about to
+// write (State.Pending): a write that lands but whose record does not
+// (the record patch fails, the process dies) is still proven by its data.
+func (r *Reconciler) pendingSums(p *pass) map[string]string {
+	sums := map[string]string{}
+	for i, w := range p.writes {
+		if loc := p.locs[i]; loc.Version != 2 {
+			sums[loc.String()] = pushsync.DataSum(r.Key, string(p.dep.UID), loc.String(), toAny(w.Data))
+		}
+	}
+	return sums
 }
 
 // writeData writes every location; a periodic drift check rewrites only
