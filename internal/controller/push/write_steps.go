@@ -120,7 +120,7 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 			r.doubt(p.dep) // the intent names versions this write did not make
 			return false, vaultOpError("write", err)
 		}
-		r.confirm(p, loc, v, exp, toAny(w.Data))
+		r.confirm(p, loc, v, exp)
 		p.written = append(p.written, loc.String())
 	}
 	if p.verify {
@@ -133,13 +133,13 @@ func (r *Reconciler) writeData(ctx context.Context, p *pass) (bool, error) {
 // A KV v2 secret created by this sync stays only claimed: its owner
 // metadata proves it is the operator's, and recording its version would
 // cost a second patch (the next change reads the metadata once instead).
-// A KV v1 secret has no metadata: its write is recorded, with a keyed sum
-// of the data that proves it later.
-func (r *Reconciler) confirm(p *pass, loc vault.Location, version int, exp vault.Expect, data map[string]any) {
+// A KV v1 secret has no metadata: its write is recorded, with the keyed
+// sum of the data that proves it later (the one the intent announced).
+func (r *Reconciler) confirm(p *pass, loc vault.Location, version int, exp vault.Expect) {
 	switch {
 	case loc.Version != 2:
 		p.versions[loc.String()] = 0
-		p.sums[loc.String()] = pushsync.DataSum(r.Key, string(p.dep.UID), loc.String(), data)
+		p.sums[loc.String()] = p.state.Pending[loc.String()]
 	case exp.Written || slices.Contains(p.recorded.Locations, loc):
 		p.versions[loc.String()] = version
 	}
@@ -161,7 +161,8 @@ func (r *Reconciler) removeStale(ctx context.Context, p *pass) (bool, error) {
 }
 
 // recordSynced records the state written: no request at all when it is
-// what recordIntent announced (no stale location, the versions expected).
+// what recordIntent announced (no stale location, the versions expected,
+// no KV v1 write: its pending sum becomes the written one here).
 func (r *Reconciler) recordSynced(ctx context.Context, p *pass) (bool, error) {
 	r.seen.Store(keyOf(p.dep), true)
 	versions, sums := map[string]int{}, map[string]string{}
